@@ -1,0 +1,38 @@
+"""``tf.nn``: the neural-network wrappers of ``flow.ops.nn_ops`` under TensorFlow's names."""
+
+from flow.ops.math_ops import sigmoid, tanh
+from flow.ops.nn_ops import (
+    avg_pool,
+    batch_normalization,
+    bias_add,
+    conv2d,
+    conv2d_transpose,
+    dropout,
+    elu,
+    embedding_lookup,
+    fused_batch_norm,
+    l2_loss,
+    l2_normalize,
+    leaky_relu,
+    log_softmax,
+    max_pool,
+    moments,
+    relu,
+    relu6,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    softplus,
+    sparse_softmax_cross_entropy_with_logits,
+    xw_plus_b,
+)
+
+__all__ = [
+    "avg_pool", "batch_normalization", "bias_add", "conv2d", "conv2d_transpose", "dropout",
+    "elu", "embedding_lookup", "fused_batch_norm", "l2_loss", "l2_normalize", "leaky_relu",
+    "log_softmax", "max_pool", "moments", "relu", "relu6", "sigmoid",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+    "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh", "xw_plus_b",
+]
