@@ -1,0 +1,427 @@
+"""From Event protos to the plain items the board shows (formats.md §2, §4). Pure: no I/O.
+
+:func:`parse_event` turns one record payload into an ``Event``; :func:`normalize` turns an
+Event into a list of items, one per thing it carries, whatever wrote it:
+
+- scalars: legacy ``simple_value`` (TF1, tensorboardX, torch) and TF2 tensors under plugin
+  ``scalars`` (float/double/int dtypes, in ``*_val`` fields or ``tensor_content``);
+- images: legacy ``Summary.Image`` and TF2 string tensors ``[width, height, png, ...]`` under
+  plugin ``images`` (one item per image; the bytes are fetched later with :func:`image_bytes`);
+- histograms: legacy ``histo`` and TF2 ``[k, 3]`` tensors of (left, right, count) under
+  plugin ``histograms``;
+- graphs (``graph_def`` and the graph inside ``meta_graph_def``), SessionLog.START and the
+  ``file_version`` record.
+
+TF1's ``FileWriter`` keeps the summary metadata only on the first value of each tag, so
+:func:`normalize` can be given a ``plugins`` dict (tag → plugin name) that it consults and
+updates, one per run.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from writer.proto import event_pb2, meta_graph_pb2, types_pb2
+
+__all__ = [
+    "EventParseError", "parse_event", "normalize", "decode_items", "scalar_fast", "image_bytes",
+    "tensor_values", "string_values",
+    "ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem", "FileVersionItem",
+]
+
+
+class EventParseError(ValueError):
+    """A record payload that is not a serialized Event."""
+
+
+class ScalarItem(NamedTuple):
+    tag: str
+    step: int
+    wall_time: float
+    value: float
+
+
+class ImageItem(NamedTuple):
+    tag: str
+    step: int
+    wall_time: float
+    index: int  # sample index within the value (TF2 tensors hold several images)
+    width: int
+    height: int
+    content_type: str
+    value_index: int  # position of the Summary.Value in event.summary.value
+
+
+class HistogramItem(NamedTuple):
+    tag: str
+    step: int
+    wall_time: float
+    min: float
+    max: float
+    num: float
+    sum: float
+    sum_squares: float
+    bucket_limits: list[float]
+    bucket_counts: list[float]
+
+
+class GraphItem(NamedTuple):
+    step: int
+    wall_time: float
+    graph_def: bytes  # a serialized GraphDef
+
+
+class SessionStartItem(NamedTuple):
+    step: int
+    wall_time: float
+
+
+class FileVersionItem(NamedTuple):
+    version: str
+
+
+def parse_event(data: bytes) -> event_pb2.Event:
+    """Parse one record payload; raises :class:`EventParseError` if it is not an Event."""
+    try:
+        return event_pb2.Event.FromString(data)
+    except (DecodeError, RecursionError, ValueError) as exc:
+        raise EventParseError(f"record of {len(data)} bytes is not a serialized Event: {exc}") from None
+
+
+# -- tensors ------------------------------------------------------------------------------
+
+_NUMPY = {
+    types_pb2.DT_FLOAT: ("<f4", "float_val"),
+    types_pb2.DT_DOUBLE: ("<f8", "double_val"),
+    types_pb2.DT_INT32: ("<i4", "int_val"),
+    types_pb2.DT_UINT8: ("u1", "int_val"),
+    types_pb2.DT_INT16: ("<i2", "int_val"),
+    types_pb2.DT_INT8: ("i1", "int_val"),
+    types_pb2.DT_UINT16: ("<u2", "int_val"),
+    types_pb2.DT_INT64: ("<i8", "int64_val"),
+    types_pb2.DT_BOOL: ("?", "bool_val"),
+    types_pb2.DT_HALF: ("<f2", "half_val"),
+    types_pb2.DT_UINT32: ("<u4", "uint32_val"),
+    types_pb2.DT_UINT64: ("<u8", "uint64_val"),
+}
+
+
+def _num_elements(tensor) -> int | None:
+    dims = tensor.tensor_shape.dim
+    if tensor.tensor_shape.unknown_rank:
+        return None
+    n = 1
+    for d in dims:
+        if d.size < 0:
+            return None
+        n *= d.size
+    return n
+
+
+# TF fills a tensor whose *_val list is shorter than its shape with the last value. A shape
+# is only a claim (a corrupt file may say 2**62 elements), so filling is bounded.
+_MAX_FILL = 1 << 16
+
+
+def tensor_values(tensor) -> np.ndarray | None:
+    """A numeric TensorProto's values, flat, as numpy (None for dtypes we do not read, or a
+    shape that claims more than 65536 elements the proto does not carry)."""
+    spec = _NUMPY.get(tensor.dtype)
+    if spec is None:
+        return None
+    dtype, field = spec
+    if tensor.tensor_content:
+        width = np.dtype(dtype).itemsize
+        content = tensor.tensor_content
+        return np.frombuffer(content[: len(content) - len(content) % width], dtype=dtype)
+    vals = getattr(tensor, field)
+    if tensor.dtype == types_pb2.DT_HALF:
+        arr = np.array(vals, dtype=np.uint16).view(np.float16)
+    else:
+        arr = np.array(vals, dtype=dtype)
+    n = _num_elements(tensor)
+    if n is not None and 0 < len(arr) < n:  # TF repeats the last value to fill the tensor
+        if n > _MAX_FILL:
+            return None
+        arr = np.concatenate([arr, np.repeat(arr[-1:], n - len(arr))])
+    return arr
+
+
+def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf) or shift > 35:
+            raise ValueError("bad varint in a string tensor")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def string_values(tensor) -> list[bytes]:
+    """A DT_STRING tensor's elements, from ``string_val`` or TF's EncodeStringList layout."""
+    if tensor.string_val or not tensor.tensor_content:
+        return list(tensor.string_val)
+    n = _num_elements(tensor)
+    content = tensor.tensor_content
+    if n is None or n > len(content):  # every element takes at least its length byte
+        return []
+    try:
+        lengths, pos = [], 0
+        for _ in range(n):
+            length, pos = _read_varint(content, pos)
+            lengths.append(length)
+        out = []
+        for length in lengths:
+            if pos + length > len(content):
+                return []
+            out.append(content[pos : pos + length])
+            pos += length
+        return out
+    except ValueError:
+        return []
+
+
+# -- images ---------------------------------------------------------------------------------
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+def content_type(data: bytes) -> str:
+    """MIME type of encoded image bytes, by their magic number."""
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
+        w, h = struct.unpack(">II", data[16:24])
+        return w, h
+    return 0, 0
+
+
+def _int_or_zero(b: bytes) -> int:
+    try:
+        return int(b)
+    except ValueError:
+        return 0
+
+
+def image_bytes(event: event_pb2.Event, value_index: int, index: int = 0) -> bytes:
+    """The encoded image ``index`` of ``event.summary.value[value_index]`` (see ImageItem)."""
+    values = event.summary.value
+    if not 0 <= value_index < len(values):
+        raise IndexError(f"event has {len(values)} summary values, no value_index {value_index}")
+    value = values[value_index]
+    if value.HasField("image"):
+        if index != 0:
+            raise IndexError(f"value {value.tag!r} holds one image, no index {index}")
+        return value.image.encoded_image_string
+    if value.HasField("tensor"):
+        blobs = string_values(value.tensor)
+        if 0 <= index < len(blobs) - 2:
+            return blobs[2 + index]
+        raise IndexError(f"value {value.tag!r} holds {max(len(blobs) - 2, 0)} images, no index {index}")
+    raise IndexError(f"value {value.tag!r} is not an image")
+
+
+# -- normalize ------------------------------------------------------------------------------
+
+
+def _histogram_from_proto(tag, step, wall, h) -> HistogramItem:
+    k = min(len(h.bucket_limit), len(h.bucket))  # a damaged proto may not pair them up
+    return HistogramItem(
+        tag, step, wall, h.min, h.max, h.num, h.sum, h.sum_squares,
+        list(h.bucket_limit[:k]), list(h.bucket[:k]),
+    )
+
+
+def _histogram_from_tensor(tag, step, wall, tensor) -> HistogramItem | None:
+    arr = tensor_values(tensor)
+    if arr is None or arr.size % 3:
+        return None
+    rows = arr.astype(np.float64).reshape(-1, 3)
+    left, right, count = rows[:, 0], rows[:, 1], rows[:, 2]
+    if not len(rows):
+        return HistogramItem(tag, step, wall, 0.0, 0.0, 0.0, 0.0, 0.0, [], [])
+    # TF2 tensors keep only bucket edges and counts; sum and sum of squares are estimated
+    # from bucket centres.
+    centre = (left + right) / 2
+    return HistogramItem(
+        tag, step, wall, float(left[0]), float(right[-1]), float(count.sum()),
+        float((count * centre).sum()), float((count * centre * centre).sum()),
+        right.tolist(), count.tolist(),
+    )
+
+
+def _value_items(value, i, step, wall, plugins) -> list:
+    tag = value.tag
+    kind = value.WhichOneof("value")
+    if kind == "simple_value":
+        return [ScalarItem(tag, step, wall, value.simple_value)]
+    if kind == "image":
+        img = value.image
+        w, h = img.width, img.height
+        if not (w and h):
+            w, h = _png_size(img.encoded_image_string)
+        return [ImageItem(tag, step, wall, 0, w, h, content_type(img.encoded_image_string), i)]
+    if kind == "histo":
+        return [_histogram_from_proto(tag, step, wall, value.histo)]
+    if kind != "tensor":
+        return []
+    plugin = value.metadata.plugin_data.plugin_name
+    if plugins is not None:
+        if plugin:
+            plugins[tag] = plugin
+        else:
+            plugin = plugins.get(tag, "")
+    tensor = value.tensor
+    if plugin == "scalars":
+        arr = tensor_values(tensor)
+        if arr is not None and arr.size == 1 and tensor.dtype != types_pb2.DT_BOOL:
+            return [ScalarItem(tag, step, wall, float(arr[0]))]
+        return []
+    if plugin == "images" and tensor.dtype == types_pb2.DT_STRING:
+        blobs = string_values(tensor)
+        if len(blobs) < 2:
+            return []
+        w, h = _int_or_zero(blobs[0]), _int_or_zero(blobs[1])
+        return [
+            ImageItem(tag, step, wall, k, w, h, content_type(blob), i)
+            for k, blob in enumerate(blobs[2:])
+        ]
+    if plugin == "histograms":
+        item = _histogram_from_tensor(tag, step, wall, tensor)
+        return [item] if item is not None else []
+    return []
+
+
+def normalize(event: event_pb2.Event, plugins: dict[str, str] | None = None) -> list:
+    """Items carried by one Event (see the module docstring); unknown content gives []."""
+    step, wall = event.step, event.wall_time
+    kind = event.WhichOneof("what")
+    if kind == "summary":
+        items = []
+        for i, value in enumerate(event.summary.value):
+            items.extend(_value_items(value, i, step, wall, plugins))
+        return items
+    if kind == "file_version":
+        return [FileVersionItem(event.file_version)]
+    if kind == "graph_def":
+        return [GraphItem(step, wall, event.graph_def)]
+    if kind == "meta_graph_def":
+        try:
+            meta = meta_graph_pb2.MetaGraphDef.FromString(event.meta_graph_def)
+        except (DecodeError, RecursionError, ValueError):
+            return []
+        if meta.HasField("graph_def"):
+            return [GraphItem(step, wall, meta.graph_def.SerializeToString())]
+        return []
+    if kind == "session_log" and event.session_log.status == event_pb2.SessionLog.START:
+        return [SessionStartItem(step, wall)]
+    return []
+
+
+# -- the fast path for the commonest record ----------------------------------------------------
+
+_unpack_d = struct.Struct("<d").unpack_from
+_unpack_f = struct.Struct("<f").unpack_from
+_new_tuple = tuple.__new__  # ScalarItem(...) without its Python-level __new__ frame
+
+
+def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def scalar_fast(data: bytes) -> ScalarItem | None:
+    """The item of a legacy scalar event, read straight from its bytes; None if not one.
+
+    Accepts exactly the layout TF1, tensorboardX, torch and numboard write for a scalar:
+    ``[wall_time] [step] summary{value{tag, simple_value}}`` with one value, fields in
+    number order. Anything else returns None and should go through :func:`parse_event`
+    (a test checks both paths agree on every input the fast path accepts). Several times
+    cheaper than parse + normalize, which matters when a board loads millions of points.
+    """
+    try:
+        if data[0] == 0x09:
+            wall = _unpack_d(data, 1)[0]
+            pos = 9
+        else:
+            wall, pos = 0.0, 0
+        b = data[pos]
+        step = 0
+        if b == 0x10:
+            pos += 1
+            shift = 0
+            while True:
+                b = data[pos]
+                pos += 1
+                step |= (b & 0x7F) << shift
+                if b < 0x80:
+                    break
+                shift += 7
+                if shift > 63:
+                    return None
+            if step >> 63:
+                step = (step & 0xFFFFFFFFFFFFFFFF) - (1 << 64) if step >> 63 == 1 else None
+                if step is None:
+                    return None
+            b = data[pos]
+        if b != 0x2A:
+            return None
+        n = len(data)
+        l1, l2, l3 = data[pos + 1], data[pos + 3], data[pos + 5]
+        if l1 < 0x80 and l2 < 0x80 and l3 < 0x80:  # tags shorter than ~120 bytes
+            end = pos + 6 + l3
+            if (
+                pos + 2 + l1 != n or l2 != l1 - 2 or l3 != l2 - 7
+                or data[pos + 2] != 0x0A or data[pos + 4] != 0x0A or data[end] != 0x15
+            ):
+                return None
+            value = _unpack_f(data, end + 1)[0]
+            return _new_tuple(ScalarItem, (data[pos + 6 : end].decode("utf-8"), step, wall, value))
+        length, pos = _varint_at(data, pos + 1)
+        if pos + length != n or data[pos] != 0x0A:
+            return None
+        length, pos = _varint_at(data, pos + 1)
+        if pos + length != n or data[pos] != 0x0A:
+            return None
+        length, pos = _varint_at(data, pos + 1)
+        end = pos + length
+        if end + 5 != n or data[end] != 0x15:
+            return None
+        return ScalarItem(data[pos:end].decode("utf-8"), step, wall, _unpack_f(data, end + 1)[0])
+    except (IndexError, ValueError, struct.error):
+        return None
+
+
+def decode_items(data: bytes, plugins: dict[str, str] | None = None) -> list:
+    """``normalize(parse_event(data), plugins)``, taking :func:`scalar_fast` when it applies."""
+    item = scalar_fast(data)
+    if item is not None:
+        return [item]
+    return normalize(parse_event(data), plugins)

@@ -1,0 +1,339 @@
+"""``SummaryWriter``: TensorFlow-compatible event files (SPEC §3; formats.md §2).
+
+One writer owns one event file named
+``events.out.tfevents.<10-digit unix time>.<hostname>.<pid>.<counter><suffix>`` whose first
+record is ``Event(wall_time, file_version="brain.Event:2")``. Every ``add_*`` builds the whole
+framed record first (so a bad argument writes nothing) and then appends it through
+:class:`writer.event_file.EventFileWriter`, which is thread-safe and flushes to the OS on
+``flush()``, every ``flush_secs``, on ``close()`` and at interpreter exit.
+
+``add_scalar`` is the hot path of training loops. It writes the Event bytes directly (field
+order and encoding exactly as protobuf serialises ``Event{wall_time, step, summary{value{tag,
+simple_value}}}``; a test compares the two) because building and serialising three protobuf
+messages costs several times more than framing and CRCs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+import os
+import socket
+import struct
+import time
+import warnings
+
+from google.protobuf.message import DecodeError, Message
+
+from writer import summary as summary_lib
+from writer.crc import MASK_DELTA, crc32c
+from writer.event_file import EventFileError, EventFileWriter
+from writer.proto import event_pb2, summary_pb2
+from writer.record import length_crc
+
+__all__ = ["SummaryWriter", "encode_scalar_event"]
+
+FILE_VERSION = "brain.Event:2"
+_COUNTER = itertools.count()
+_HEAD = struct.Struct("<QI")
+_U32 = struct.Struct("<I")
+_WALL = struct.Struct("<Bd")  # field 1 (wall_time), wire type 1: tag byte 0x09
+_F32 = struct.Struct("<f")
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_SMALL_STEPS = [b"" if s == 0 else bytes((0x10, s)) for s in range(128)]
+_MASK32 = 0xFFFFFFFF
+
+_STEP_WARNING = (
+    "{what} was called without a step (global_step=None), so the event is written at step 0, "
+    "as TensorFlow does. Every point of the tag then sits at x = 0 and TensorBoard draws the "
+    "chart as a vertical line. Pass the training step, e.g. "
+    "writer.add_summary(summary, global_step=step) or writer.add_scalar(tag, value, step). "
+    "This warning is shown once per writer."
+)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _step_field(step) -> bytes:
+    """Event.step (field 2, varint) bytes; b"" for 0, as proto3 omits defaults."""
+    if type(step) is int and 0 <= step < 128:
+        return _SMALL_STEPS[step]
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        if isinstance(step, float) and step.is_integer():
+            step = int(step)
+        elif hasattr(step, "item") and getattr(step, "ndim", 0) == 0:
+            return _step_field(step.item())
+        else:
+            raise TypeError(f"step must be an integer, got {step!r}")
+    step = int(step)
+    if not _INT64_MIN <= step <= _INT64_MAX:
+        raise ValueError(f"step {step} does not fit in int64")
+    return b"" if step == 0 else b"\x10" + _varint(step & 0xFFFFFFFFFFFFFFFF)
+
+
+def _wall_field(walltime) -> bytes:
+    if walltime is None:
+        return _WALL.pack(9, time.time())
+    try:
+        wall = float(walltime)
+    except (TypeError, ValueError):
+        raise TypeError(f"walltime must be seconds since the epoch (a float), got {walltime!r}") from None
+    if wall == 0.0 and struct.pack("<d", wall) == bytes(8):
+        return b""  # proto3 omits a default 0.0
+    return _WALL.pack(9, wall)
+
+
+def _frame(data: bytes) -> bytes:
+    n = len(data)
+    crc = crc32c(data)
+    return b"".join((
+        _HEAD.pack(n, length_crc(n)),
+        data,
+        _U32.pack((((crc >> 15) | (crc << 17)) + MASK_DELTA) & _MASK32),
+    ))
+
+
+def _scalar_prefix(tag: str) -> bytes:
+    """Bytes of ``summary{value{tag: <tag>, simple_value: `` up to the 4 float bytes."""
+    tag_bytes = tag.encode("utf-8")
+    value_len = 1 + len(_varint(len(tag_bytes))) + len(tag_bytes) + 5
+    summary_len = 1 + len(_varint(value_len)) + value_len
+    return b"".join((
+        b"\x2a", _varint(summary_len),
+        b"\x0a", _varint(value_len),
+        b"\x0a", _varint(len(tag_bytes)), tag_bytes,
+        b"\x15",
+    ))
+
+
+def _float32(tag: str, value) -> bytes:
+    """Little-endian float32 of ``value``, rounding like protobuf (overflow becomes inf)."""
+    v = summary_lib.scalar_value(tag, value)
+    try:
+        return _F32.pack(v)
+    except OverflowError:
+        return _F32.pack(float("inf") if v > 0 else float("-inf"))
+
+
+def encode_scalar_event(tag: str, value, step=0, walltime=None) -> bytes:
+    """Serialized ``Event{wall_time, step, summary{value{tag, simple_value}}}``."""
+    summary_lib.check_tag(tag)
+    return _wall_field(walltime) + _step_field(step) + _scalar_prefix(tag) + _float32(tag, value)
+
+
+def _summary_bytes(summary) -> bytes:
+    if isinstance(summary, (bytes, bytearray, memoryview)):
+        data = bytes(summary)
+        try:
+            summary_pb2.Summary.FromString(data)
+        except DecodeError:
+            raise ValueError(
+                f"add_summary got {len(data)} bytes that are not a serialized Summary proto "
+                f"(starting {data[:16]!r}); pass what sess.run(summary_op) returns or a Summary"
+            ) from None
+        return data
+    if isinstance(summary, Message) and summary.DESCRIPTOR.name == "Summary":
+        return summary.SerializeToString()
+    raise TypeError(
+        f"add_summary needs a Summary proto or its serialized bytes, got {type(summary).__name__}"
+    )
+
+
+def _first_tag(summary_bytes: bytes) -> str:
+    values = summary_pb2.Summary.FromString(summary_bytes).value
+    return values[0].tag if values else ""
+
+
+def _one_step(step, global_step, tag):
+    if global_step is None:
+        return step
+    if step is not None:
+        raise TypeError(f"tag {tag!r}: pass step={step!r} or global_step={global_step!r}, not both")
+    return global_step
+
+
+class SummaryWriter:
+    """Writes Summary events for TensorBoard (and numboard) into ``logdir``.
+
+    Thread-safe. ``flush()`` returns once everything accepted so far is written to the OS
+    (visible to readers, safe from a crash of this process; no fsync, see
+    ``writer.event_file``); ``close()`` flushes and fsyncs; an interpreter exit flushes
+    writers left open. Events also reach the OS when more than ``max_queue`` are waiting and
+    every ``flush_secs``. An event that cannot be written (disk full, read-only logdir)
+    raises :class:`EventFileError` rather than being dropped. Arguments are checked before
+    anything is written, so a bad call writes nothing.
+    """
+
+    def __init__(
+        self,
+        logdir: str | os.PathLike,
+        *,
+        flush_secs: float = 120,
+        max_queue: int = 10,
+        filename_suffix: str = "",
+    ):
+        self.logdir = os.fspath(logdir)
+        if not isinstance(filename_suffix, str) or "/" in filename_suffix or os.sep in filename_suffix:
+            raise ValueError(f"filename_suffix must be a str without path separators, got {filename_suffix!r}")
+        try:
+            os.makedirs(self.logdir, exist_ok=True)
+        except OSError as exc:
+            raise EventFileError(
+                exc.errno,
+                f"cannot create logdir {self.logdir!r}: {exc.strerror}; choose a directory you can write to",
+            ) from exc
+        now = time.time()
+        name = (
+            f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}."
+            f"{next(_COUNTER)}{filename_suffix}"
+        )
+        self.path = os.path.join(self.logdir, name)
+        self._file = EventFileWriter(self.path, max_queue=max_queue, flush_secs=flush_secs)
+        self._write = self._file.write
+        self._prefixes: dict[str, bytes] = {}
+        self._warned_step = False
+        first = event_pb2.Event(wall_time=now, file_version=FILE_VERSION)
+        self._write(_frame(first.SerializeToString()))
+        self._file.flush()  # as TF does: the file exists with its version record at once
+
+    # -- the fast path ------------------------------------------------------------------
+
+    def add_scalar(self, tag: str, value, step=None, walltime=None, *, global_step=None) -> None:
+        """One scalar point: ``Event{wall_time, step, summary{value{tag, simple_value}}}``.
+
+        ``global_step=`` is accepted as another name for ``step`` (torch and tensorboardX
+        spell it that way).
+        """
+        if global_step is not None:
+            step = _one_step(step, global_step, tag)
+        prefix = self._prefixes.get(tag) if type(tag) is str else None
+        if prefix is None:
+            prefix = self._prefixes[tag] = _scalar_prefix(summary_lib.check_tag(tag))
+        if type(value) is float:
+            try:
+                fbytes = _F32.pack(value)
+            except OverflowError:
+                fbytes = _float32(tag, value)
+        else:
+            fbytes = _float32(tag, value)
+        if type(step) is int and 0 <= step < 128:
+            sbytes = _SMALL_STEPS[step]
+        elif step is None:
+            sbytes = b""
+            self._warn_no_step(f"add_scalar({tag!r})")
+        else:
+            sbytes = _step_field(step)
+        head = _WALL.pack(9, time.time()) if walltime is None else _wall_field(walltime)
+        data = head + sbytes + prefix + fbytes
+        n = len(data)
+        crc = crc32c(data)
+        self._write(b"".join((
+            _HEAD.pack(n, length_crc(n)),
+            data,
+            _U32.pack((((crc >> 15) | (crc << 17)) + MASK_DELTA) & _MASK32),
+        )))
+
+    # -- general events -----------------------------------------------------------------
+
+    def add_summary(self, summary, global_step=None, walltime=None) -> None:
+        """Write a ``Summary`` proto or its serialized bytes (``sess.run(summary_op)``)."""
+        data = _summary_bytes(summary)
+        sbytes = _step_field(global_step) if global_step is not None else b""
+        head = _wall_field(walltime)
+        if global_step is None:
+            self._warn_no_step(f"add_summary (tag {_first_tag(data)!r})")
+        self._write(_frame(head + sbytes + b"\x2a" + _varint(len(data)) + data))
+
+    def add_image(
+        self, tag: str, img, step=None, walltime=None, dataformats: str = "HWC", *, global_step=None
+    ) -> None:
+        """One image under ``tag`` (HWC, CHW or HW; uint8 as is, floats scaled as TF)."""
+        step = self._step(_one_step(step, global_step, tag), tag)
+        self.add_summary(summary_lib.image_one(tag, img, dataformats), step, walltime)
+
+    def add_images(
+        self, tag: str, batch, step=None, walltime=None, dataformats: str = "NHWC", max_images: int = 3,
+        *, global_step=None,
+    ) -> None:
+        """The last ``max_images`` images of ``batch`` under ``tag/image/i`` (or ``tag/image``)."""
+        summary = summary_lib.image(tag, batch, max_images=max_images, dataformats=dataformats)
+        self.add_summary(summary, self._step(_one_step(step, global_step, tag), tag), walltime)
+
+    def add_histogram(
+        self, tag: str, values, step=None, bins=None, walltime=None, *, global_step=None
+    ) -> None:
+        """A histogram of ``values``: TF's default buckets unless ``bins`` (an int, edges or
+        a numpy rule) is given. Argument order as in torch's ``add_histogram``."""
+        summary = summary_lib.histogram(tag, values, bins)
+        self.add_summary(summary, self._step(_one_step(step, global_step, tag), tag), walltime)
+
+    def add_graph(self, graph, global_step=None, walltime=None) -> None:
+        """``Event{graph_def}`` from a GraphDef (proto or bytes) or anything with ``as_graph_def()``.
+
+        Written at ``global_step`` (default 0, without a warning: a graph is not a series).
+        """
+        if hasattr(graph, "as_graph_def"):
+            graph = graph.as_graph_def()
+        if isinstance(graph, Message) and graph.DESCRIPTOR.name == "GraphDef":
+            data = graph.SerializeToString()
+        elif isinstance(graph, (bytes, bytearray, memoryview)):
+            data = bytes(graph)
+        else:
+            raise TypeError(
+                f"add_graph needs a Graph (with as_graph_def()), a GraphDef proto or its bytes, "
+                f"got {type(graph).__name__}"
+            )
+        sbytes = _step_field(global_step) if global_step is not None else b""
+        event = event_pb2.Event(graph_def=data)
+        self._write(_frame(_wall_field(walltime) + sbytes + event.SerializeToString()))
+
+    def add_event(self, event) -> None:
+        """Write an ``Event`` proto (any package's) or its serialized bytes as it is."""
+        if isinstance(event, Message) and event.DESCRIPTOR.name == "Event":
+            data = event.SerializeToString()
+        elif isinstance(event, (bytes, bytearray, memoryview)):
+            data = bytes(event)
+            try:
+                event_pb2.Event.FromString(data)
+            except DecodeError:
+                raise ValueError(f"add_event got {len(data)} bytes that are not a serialized Event") from None
+        else:
+            raise TypeError(f"add_event needs an Event proto or its bytes, got {type(event).__name__}")
+        self._write(_frame(data))
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Return once every event accepted so far has been written to the OS."""
+        self._file.flush()
+
+    def close(self) -> None:
+        """Flush, fsync and close the file. Later ``add_*`` calls raise."""
+        self._file.close()
+
+    def get_logdir(self) -> str:
+        return self.logdir
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _step(self, step, tag: str):
+        if step is None:
+            self._warn_no_step(f"tag {tag!r}", stacklevel=4)
+            return 0
+        return step
+
+    def _warn_no_step(self, what: str, stacklevel: int = 3) -> None:
+        if not self._warned_step:
+            self._warned_step = True
+            warnings.warn(_STEP_WARNING.format(what=what), UserWarning, stacklevel=stacklevel)
