@@ -1,0 +1,335 @@
+"""Runtime benchmark (SPEC §8 "runtime"): ms per training step of flow vs its peers.
+
+Workloads, each a full SGD training step (forward, backward, update) on random data:
+  - MLP 64-256-256-10, batch 128, softmax cross-entropy;
+  - CNN: two 5x5 SAME convolutions (16 and 32 channels) + ReLU + 2x2 max-pool, then a dense
+    layer to 10 classes; 28x28x1 inputs, batch 64;
+  - a 30-op graph on 4-element tensors: Session.run steps per second (Python overhead).
+Peers: hand-written numpy (the floor for a numpy runtime), PyTorch CPU (run with
+``--torch-python``, default /tmp/torchvenv/bin/python when present) and TensorFlow's
+``tf.compat.v1`` Session (``--tf-python``, default /tmp/tfvenv/bin/python when present).
+The MLP/CNN/tiny-graph code for flow and TensorFlow is the same function given ``tf``.
+Every peer runs in its own subprocess with the same thread count (``--threads``, default 1:
+OMP/OpenBLAS/MKL env vars, ``torch.set_num_threads``, TF's ConfigProto). A timing is the best
+of ``--rounds`` rounds of ``--steps`` steps after warm-up, and the best over ``--passes``
+passes that run the peers in turn (the minimum is the least disturbed by other load on a
+shared machine). Prints one markdown table.
+
+    .venv/bin/python benchmarks/runtime.py [--threads 1] [--steps 20] [--rounds 5] [--passes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MLP_BATCH, CNN_BATCH, LR = 128, 64, 0.01
+
+
+def _data(kind):
+    rng = np.random.default_rng(0)
+    if kind == "mlp":
+        return rng.random((MLP_BATCH, 64), dtype=np.float32), rng.integers(0, 10, MLP_BATCH)
+    return rng.random((CNN_BATCH, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, CNN_BATCH)
+
+
+# ---------------------------------------------------------------- TF1 API (flow and TensorFlow)
+
+
+def tf1_step(tf, kind, threads):
+    """One training step of the workload written against the TF1 API of module ``tf``."""
+    tf.reset_default_graph()
+    tf.set_random_seed(0)
+    x_val, y_val = _data(kind)
+    x = tf.placeholder(tf.float32, [None, *x_val.shape[1:]], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    if kind == "mlp":
+        h = x
+        for i, n in enumerate([256, 256]):
+            w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
+            b = tf.get_variable(f"b{i}", [n], initializer=tf.zeros_initializer())
+            h = tf.nn.relu(tf.matmul(h, w) + b)
+        flat = h
+    else:
+        h = x
+        for i, c in enumerate([16, 32]):
+            k = tf.get_variable(f"k{i}", [5, 5, h.get_shape()[-1], c])
+            b = tf.get_variable(f"c{i}", [c], initializer=tf.zeros_initializer())
+            h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, k, [1, 1, 1, 1], "SAME"), b))
+            h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        flat = tf.reshape(h, [-1, 7 * 7 * 32])
+    w = tf.get_variable("out", [flat.get_shape()[-1], 10])
+    logits = tf.matmul(flat, w) + tf.get_variable("out_b", [10],
+                                                  initializer=tf.zeros_initializer())
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                         logits=logits))
+    train = tf.train.GradientDescentOptimizer(LR).minimize(loss)
+    sess = _session(tf, threads)
+    sess.run(tf.global_variables_initializer())
+    feed = {x: x_val, y: y_val}
+    return lambda: sess.run(train, feed)
+
+
+def tf1_tiny(tf, threads):
+    """A 30-op chain on 4-element tensors: measures per-run and per-op Python overhead."""
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [4], name="x")
+    y = x
+    for i in range(10):  # 10 x (tanh, mul, add) = 30 ops
+        y = tf.tanh(y) * 0.5 + float(i)
+    sess = _session(tf, threads)
+    feed = {x: np.ones(4, np.float32)}
+    return lambda: sess.run(y, feed)
+
+
+def _session(tf, threads):
+    if hasattr(tf, "ConfigProto"):
+        config = tf.ConfigProto(intra_op_parallelism_threads=threads,
+                                inter_op_parallelism_threads=threads)
+        return tf.Session(config=config)
+    return tf.Session()
+
+
+# ---------------------------------------------------------------- hand-written numpy
+
+
+def _xent_grad(logits, y):
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    return p / len(y)
+
+
+def numpy_mlp_step():
+    x, y = _data("mlp")
+    rng = np.random.default_rng(0)
+    sizes = [64, 256, 256, 10]
+    ws = [rng.uniform(-0.1, 0.1, (a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:],
+                                                                          strict=False)]
+    bs = [np.zeros(b, np.float32) for b in sizes[1:]]
+
+    def step():
+        acts, pre = [x], []
+        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
+            z = acts[-1] @ w + b
+            pre.append(z)
+            acts.append(np.maximum(z, 0) if i < 2 else z)
+        g = _xent_grad(acts[-1], y)
+        for i in range(2, -1, -1):
+            if i < 2:
+                g = g * (pre[i] > 0)
+            gw, gb = acts[i].T @ g, g.sum(0)
+            if i:
+                g = g @ ws[i].T
+            ws[i] -= LR * gw
+            bs[i] -= LR * gb
+
+    return step
+
+
+def _windows(xp, k, h, w):
+    n, _, _, c = xp.shape
+    s = xp.strides
+    return np.lib.stride_tricks.as_strided(xp, (n, h, w, k, k, c), (s[0], s[1], s[2], s[1], s[2],
+                                                                    s[3]))
+
+
+def numpy_cnn_step():
+    x, y = _data("cnn")
+    rng = np.random.default_rng(0)
+    ks = [rng.uniform(-0.1, 0.1, (5, 5, 1, 16)).astype(np.float32),
+          rng.uniform(-0.1, 0.1, (5, 5, 16, 32)).astype(np.float32)]
+    cs = [np.zeros(16, np.float32), np.zeros(32, np.float32)]
+    w = rng.uniform(-0.05, 0.05, (7 * 7 * 32, 10)).astype(np.float32)
+    wb = np.zeros(10, np.float32)
+
+    def step():
+        nonlocal wb
+        h, saved = x, []
+        for k, c in zip(ks, cs, strict=True):
+            n, hh, ww, cin = h.shape
+            xp = np.pad(h, ((0, 0), (2, 2), (2, 2), (0, 0)))
+            cols = _windows(xp, 5, hh, ww).reshape(n * hh * ww, 25 * cin)
+            z = (cols @ k.reshape(25 * cin, -1) + c).reshape(n, hh, ww, -1)
+            r = np.maximum(z, 0)
+            blocks = r.reshape(n, hh // 2, 2, ww // 2, 2, -1)
+            p = blocks.max(axis=(2, 4))
+            saved.append((h.shape, cols, z, blocks, p))
+            h = p
+        flat = h.reshape(len(h), -1)
+        g = _xent_grad(flat @ w + wb, y)
+        gw, gwb, g = flat.T @ g, g.sum(0), g @ w.T
+        w[...] -= LR * gw
+        wb = wb - LR * gwb
+        g = g.reshape(h.shape)
+        for i in (1, 0):
+            shape, cols, z, blocks, p = saved[i]
+            n, hh, ww, cin = shape
+            mask = blocks == p[:, :, None, :, None, :]
+            g = (mask * g[:, :, None, :, None, :]).reshape(z.shape) * (z > 0)
+            g2 = g.reshape(-1, g.shape[-1])
+            gk, gc = (cols.T @ g2).reshape(ks[i].shape), g2.sum(0)
+            if i:
+                dcols = (g2 @ ks[i].reshape(25 * cin, -1).T).reshape(n, hh, ww, 5, 5, cin)
+                gp = np.zeros((n, hh + 4, ww + 4, cin), np.float32)
+                for a in range(5):
+                    for b in range(5):
+                        gp[:, a:a + hh, b:b + ww] += dcols[:, :, :, a, b]
+                g = gp[:, 2:-2, 2:-2]
+            ks[i] -= LR * gk
+            cs[i] -= LR * gc
+
+    return step
+
+
+# ---------------------------------------------------------------- PyTorch
+
+
+def torch_step(kind, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x_val, y_val = _data(kind)
+    if kind == "mlp":
+        model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(),
+                                    torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                    torch.nn.Linear(256, 10))
+        x = torch.from_numpy(x_val)
+    else:
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(7 * 7 * 32, 10))
+        x = torch.from_numpy(x_val.transpose(0, 3, 1, 2).copy())
+    y = torch.from_numpy(y_val)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+# ---------------------------------------------------------------- driver
+
+
+def _time(step, steps, rounds):
+    start = time.perf_counter()
+    for i in range(1000):  # warm up: at least 3 steps and half a second (BLAS buffers, caches)
+        step()
+        if i >= 2 and time.perf_counter() - start > 0.5:
+            break
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        times.append((time.perf_counter() - t0) / steps)
+    return min(times)
+
+
+def worker(peer, threads, steps, rounds):
+    """Run in a subprocess: time every workload of ``peer``, print JSON."""
+    out = {}
+    if peer == "numpy":
+        out["mlp"] = _time(numpy_mlp_step(), steps, rounds)
+        out["cnn"] = _time(numpy_cnn_step(), steps, rounds)
+    elif peer == "torch":
+        out["mlp"] = _time(torch_step("mlp", threads), steps, rounds)
+        out["cnn"] = _time(torch_step("cnn", threads), steps, rounds)
+    else:
+        if peer == "flow":
+            sys.path.insert(0, ROOT)
+            import flow as tf
+        else:
+            import tensorflow as tf2
+
+            tf = tf2.compat.v1
+            tf.disable_eager_execution()
+            tf.logging.set_verbosity(tf.logging.ERROR)
+        out["mlp"] = _time(tf1_step(tf, "mlp", threads), steps, rounds)
+        out["cnn"] = _time(tf1_step(tf, "cnn", threads), steps, rounds)
+        out["tiny"] = _time(tf1_tiny(tf, threads), 500, rounds)
+    print(json.dumps(out))
+
+
+def run_peer(python, peer, args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(args.threads)
+    cmd = [python, os.path.abspath(__file__), "--worker", peer, "--threads", str(args.threads),
+           "--steps", str(args.steps), "--rounds", str(args.rounds)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        print(f"[{peer}] failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--passes", type=int, default=2)
+    p.add_argument("--torch-python", default="/tmp/torchvenv/bin/python")
+    p.add_argument("--tf-python", default="/tmp/tfvenv/bin/python")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        worker(args.worker, args.threads, args.steps, args.rounds)
+        return
+    peers = {"numpy": sys.executable, "flow": sys.executable}
+    for name, python in (("torch", args.torch_python), ("tf", args.tf_python)):
+        if os.path.exists(python):
+            peers[name] = python
+        else:
+            print(f"[{name}] skipped: {python} not found", file=sys.stderr)
+    res = {}
+    for _ in range(args.passes):
+        for name, python in peers.items():
+            got = run_peer(python, name, args)
+            if got is None:
+                continue
+            best = res.setdefault(name, got)
+            for key, value in got.items():
+                best[key] = min(best[key], value)
+
+    def cell(peer, key, fmt):
+        r = res.get(peer)
+        return fmt(r[key]) if r and key in r else "n/a"
+
+    def ratio(key, peer):
+        f, o = res.get("flow"), res.get(peer)
+        return f"{f[key] / o[key]:.2f}x" if f and o and key in o else "n/a"
+
+    ms = lambda v: f"{v * 1000:.2f}"  # noqa: E731
+    sps = lambda v: f"{1 / v:,.0f}"  # noqa: E731
+    print(f"threads per peer: {args.threads}; best of {args.passes} passes x {args.rounds} rounds "
+          f"x {args.steps} steps; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
+          f"CPUs\n")
+    print("| workload | numpy (hand) | flow | PyTorch CPU | TF1 Session | flow / PyTorch "
+          "| flow / TF1 |")
+    print("|---|---|---|---|---|---|---|")
+    for key, label in (("mlp", "MLP 64-256-256-10, batch 128 (ms/step)"),
+                       ("cnn", "CNN 2x conv5x5 (16, 32) 28x28, batch 64 (ms/step)")):
+        print(f"| {label} | {cell('numpy', key, ms)} | {cell('flow', key, ms)} | "
+              f"{cell('torch', key, ms)} | {cell('tf', key, ms)} | {ratio(key, 'torch')} | "
+              f"{ratio(key, 'tf')} |")
+    print(f"| 30-op graph, 4-element tensors (runs/s) | n/a | {cell('flow', 'tiny', sps)} | n/a "
+          f"| {cell('tf', 'tiny', sps)} | n/a | {ratio('tiny', 'tf')} (time) |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+# ruff: noqa: F401 - this module re-exports the public TF names
+"""flow: a numpy TensorFlow-1.x-style graph runtime — ``import flow as tf`` runs TF1 code.
+
+Graph + Session + Tensor + Variable, placeholders with feed/fetch, ``get_variable`` +
+``variable_scope``, autodiff and optimizers, ``train.Saver`` checkpoints and ``summary`` ops
+(SPEC §4). Behaviour and error texts follow TF 1.15 (``reference/tf1-semantics.md``).
+"""
+
+import sys as _sys
+from types import SimpleNamespace as _Namespace
+
+from flow import errors, nn, summary, train
+from flow.dtypes import (
+    DType,
+    as_dtype,
+    bool,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from flow.framework.ops import (
+    constant,
+    convert_to_tensor,
+    group,
+    no_op,
+    placeholder,
+    placeholder_with_default,
+)
+from flow.gradients import gradients
+from flow.graph import (
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    add_to_collection,
+    add_to_collections,
+    control_dependencies,
+    get_collection,
+    get_collection_ref,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from flow.init_ops import (
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    random_normal,
+    random_normal_initializer,
+    random_uniform,
+    random_uniform_initializer,
+    set_random_seed,
+    truncated_normal,
+    truncated_normal_initializer,
+    uniform_unit_scaling_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from flow.ops import array_ops as _array_ops
+from flow.ops import math_ops as _math_ops
+from flow.scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    variable_op_scope,
+    variable_scope,
+)
+from flow.session import ConfigProto, InteractiveSession, Session, get_default_session
+from flow.tensor_shape import Dimension, TensorShape
+from flow.variables import (
+    Variable,
+    all_variables,
+    assign,
+    assign_add,
+    assign_sub,
+    global_variables,
+    global_variables_initializer,
+    initialize_all_variables,
+    local_variables,
+    local_variables_initializer,
+    model_variables,
+    trainable_variables,
+    variables_initializer,
+)
+
+for _module in (_math_ops, _array_ops):  # the wrappers of flow.ops under TF's names
+    for _name in _module.__all__:
+        globals().setdefault(_name, getattr(_module, _name))
+
+newaxis = None
+VERSION = __version__ = "1.15.0"  # the TensorFlow API level flow follows
+GRAPH_DEF_VERSION = 134
+initializers = _Namespace(
+    zeros=zeros_initializer, ones=ones_initializer, constant=constant_initializer,
+    random_uniform=random_uniform_initializer, random_normal=random_normal_initializer,
+    truncated_normal=truncated_normal_initializer, variance_scaling=variance_scaling_initializer,
+    glorot_uniform=glorot_uniform_initializer, glorot_normal=glorot_normal_initializer,
+    global_variables=global_variables_initializer, variables=variables_initializer,
+)
+random = _Namespace(set_random_seed=set_random_seed, uniform=random_uniform,
+                    normal=random_normal, truncated_normal=truncated_normal)
+compat = _Namespace(v1=_sys.modules[__name__])  # tf.compat.v1 is flow itself

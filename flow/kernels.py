@@ -1,0 +1,214 @@
+"""The core op table: graph-structural and stateful ops the Session executes itself.
+
+Stateless kernels live in ``flow.ops.registry.OPS``; the rows here need the session (variable
+values, random streams) or the graph (placeholders), so each row has ``make(op, session)``
+returning ``kernel(inputs: list) -> output | tuple | None``. ``ref_inputs`` are the indices of
+inputs that name a variable the op writes (``Assign``'s first input): the session does not read
+them, the kernel gets ``None`` in their place. ``attrs`` lists what ``as_graph_def`` exports.
+Session variable values live in ``session._variable_values`` keyed by the variable's op name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from flow import errors
+
+
+@dataclass(frozen=True)
+class CoreOp:
+    type: str
+    make: Callable
+    attrs: tuple = ()
+    ref_inputs: tuple = ()
+
+
+CORE: dict[str, CoreOp] = {}
+
+
+def core(op_type: str, attrs=(), ref_inputs=()):
+    """Decorator: register ``make(op, session)`` as the kernel factory of ``op_type``."""
+
+    def deco(make):
+        CORE[op_type] = CoreOp(op_type, make, tuple(attrs), tuple(ref_inputs))
+        return make
+
+    return deco
+
+
+def _passthrough(op, sess):
+    return lambda ins: ins[0]
+
+
+core("PlaceholderWithDefault", ("dtype", "shape"))(_passthrough)
+core("NoOp")(lambda op, sess: lambda ins: None)
+
+
+@core("Const", ("value", "dtype"))
+def _const(op, sess):
+    value = op.attrs["value"]
+    return lambda ins: value
+
+
+@core("Placeholder", ("dtype", "shape"))
+def _placeholder(op, sess):
+    dtype, shape = op.attrs["dtype"], op.attrs["shape"]
+    msg = f"You must feed a value for placeholder tensor '{op.name}' with dtype {dtype.kernel_name}"
+    if shape.ndims:
+        msg += f" and shape {shape.kernel_str()}"
+    raise errors.InvalidArgumentError(None, op, f"{msg}\n\t [[{{{{node {op.name}}}}}]]")
+
+
+def uninitialized_error(op, name):
+    msg = f"Attempting to use uninitialized value {name}\n\t [[{{{{node {op.name}}}}}]]"
+    init = op.graph._ops_by_name.get("init")
+    var = op.graph._ops_by_name.get(name)
+    if init is not None and var is not None and init.type == "NoOp" and var._id > init._id:
+        msg += (f"\nHint: {name!r} was created after the initializer op 'init' was built, so "
+                f"running it does not initialize {name!r}; build "
+                f"tf.global_variables_initializer() after the model and the optimizer.")
+    return errors.FailedPreconditionError(None, op, msg)
+
+
+@core("VariableV2", ("shape", "dtype", "container", "shared_name"))
+def _variable(op, sess):
+    store, key = sess._variable_values, op.name
+
+    def read(ins):
+        try:
+            return store[key]
+        except KeyError:
+            raise uninitialized_error(op, key) from None
+
+    return read
+
+
+@core("Assign", ("T", "validate_shape", "use_locking"), ref_inputs=(0,))
+def _assign(op, sess):
+    store, name = sess._variable_values, op.inputs[0].op.name
+    np_type = op.inputs[0].dtype.as_numpy_dtype
+    static = op.inputs[0].shape
+    validate = op.attrs.get("validate_shape", True)
+
+    def assign(ins):
+        value = np.array(ins[1], dtype=np_type)  # a copy: the variable owns its buffer
+        if validate and not static.is_compatible_with(value.shape):
+            raise errors.InvalidArgumentError(
+                None, op, f"Assign requires shapes of both tensors to match. lhs shape= "
+                f"{static.kernel_str()} rhs shape= {list(value.shape)}")
+        store[name] = value
+        return value
+
+    return assign
+
+
+def _update(fn):
+    """An op that reads variable ``inputs[0]``, computes a new value from it, and stores it."""
+
+    def make(op, sess):
+        store, name = sess._variable_values, op.inputs[0].op.name
+        attrs = op.attrs
+
+        def kernel(ins):
+            try:
+                current = store[name]
+            except KeyError:
+                raise uninitialized_error(op, name) from None
+            new = fn(current, ins, attrs, store, op)
+            store[name] = new
+            return new
+
+        return kernel
+
+    return make
+
+
+core("AssignAdd", ("T", "use_locking"), (0,))(_update(lambda v, i, a, s, op: v + i[1]))
+core("AssignSub", ("T", "use_locking"), (0,))(_update(lambda v, i, a, s, op: v - i[1]))
+
+
+def _slot(store, op, index):
+    name = op.inputs[index].op.name
+    try:
+        return store[name], name
+    except KeyError:
+        raise uninitialized_error(op, name) from None
+
+
+# training_ops.cc formulas (reference/tf1-semantics.md §5.3); new arrays, never in place.
+core("ApplyGradientDescent", ("T", "use_locking"), (0,))(
+    _update(lambda v, i, a, s, op: (v - i[1] * i[2]).astype(v.dtype, copy=False)))
+
+
+def _momentum(var, ins, attrs, store, op):
+    accum, accum_name = _slot(store, op, 1)
+    lr, grad, momentum = ins[2], ins[3], ins[4]
+    accum = accum * momentum + grad
+    store[accum_name] = accum
+    if attrs.get("use_nesterov"):
+        return (var - grad * lr - accum * (momentum * lr)).astype(var.dtype, copy=False)
+    return (var - accum * lr).astype(var.dtype, copy=False)
+
+
+core("ApplyMomentum", ("T", "use_locking", "use_nesterov"), (0, 1))(_update(_momentum))
+
+
+def _adam(var, ins, attrs, store, op):
+    m, m_name = _slot(store, op, 1)
+    v, v_name = _slot(store, op, 2)
+    beta1_power, beta2_power, lr, beta1, beta2, eps, grad = ins[3:10]
+    lr_t = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+    m = m + (grad - m) * (1 - beta1)
+    v = v + (grad * grad - v) * (1 - beta2)
+    store[m_name], store[v_name] = m, v
+    if attrs.get("use_nesterov"):
+        return (var - lr_t * (m * beta1 + (1 - beta1) * grad) / (np.sqrt(v) + eps)).astype(
+            var.dtype, copy=False)
+    return (var - lr_t * m / (np.sqrt(v) + eps)).astype(var.dtype, copy=False)
+
+
+core("ApplyAdam", ("T", "use_locking", "use_nesterov"), (0, 1, 2))(_update(_adam))
+
+
+# ---------------------------------------------------------------- random ops
+
+
+def _generator(op, sess):
+    """The op's random stream in this session: fixed by (seed, seed2), fresh when both are 0."""
+    rngs = sess._random_streams
+    if op.name not in rngs:
+        seed, seed2 = op.attrs.get("seed", 0), op.attrs.get("seed2", 0)
+        rngs[op.name] = np.random.default_rng([seed, seed2] if seed or seed2 else None)
+    return rngs[op.name]
+
+
+def _random(sample):
+    def make(op, sess):
+        rng = _generator(op, sess)
+        np_type = op.attrs["dtype"].as_numpy_dtype
+
+        def kernel(ins):
+            return sample(rng, tuple(int(d) for d in np.asarray(ins[0]).reshape(-1))).astype(
+                np_type)
+
+        return kernel
+
+    return make
+
+
+def _truncated(rng, shape):
+    out = rng.standard_normal(shape)
+    bad = np.abs(out) > 2.0
+    while bad.any():  # resample beyond two standard deviations, as TF's TruncatedNormal
+        out[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(out) > 2.0
+    return out
+
+
+_RANDOM_ATTRS = ("dtype", "seed", "seed2", "T")
+core("RandomUniform", _RANDOM_ATTRS)(_random(lambda rng, shape: rng.random(shape)))
+core("RandomStandardNormal", _RANDOM_ATTRS)(_random(lambda rng, shape: rng.standard_normal(shape)))
+core("TruncatedNormal", _RANDOM_ATTRS)(_random(_truncated))
