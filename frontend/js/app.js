@@ -1,0 +1,215 @@
+// Entry point: wires the settings controls, tabs, run list, live stream and empty and
+// loading states to the per-tab views. View state lives in the URL (state.js).
+
+import { fetchRuns, onInFlight, openStream } from "./api.js";
+import { byId, compileFilter, throttle } from "./dom.js";
+import { initGraphControls, renderGraph } from "./graph.js";
+import { forgetNames } from "./graph_search.js";
+import {
+  onHistogramData,
+  redrawHistograms,
+  reloadHistograms,
+  renderHistograms,
+} from "./histograms.js";
+import { applyActualSize, onImageData, reloadImages, renderImages } from "./images.js";
+import { initRunControls, knownRuns, onRunStateChange, setRuns, visibleRuns } from "./runs.js";
+import {
+  onScalarData,
+  onScalarSettings,
+  redrawScalars,
+  reloadScalars,
+  renderScalars,
+} from "./scalars.js";
+import { initSettings, syncSettings } from "./settings.js";
+import { state, subscribe, update } from "./state.js";
+import { showEmpty } from "./empty.js";
+
+const TABS = ["scalars", "images", "histograms", "graphs"];
+const RENDER = {
+  scalars: renderScalars,
+  images: renderImages,
+  histograms: renderHistograms,
+  graphs: renderGraph,
+};
+const KIND = { scalars: "scalars", images: "images", histograms: "histograms" };
+
+let runsBody = null; // last /api/runs body
+let loadedOnce = false;
+let requestsInFlight = 0;
+let streamStatus = "Connecting…";
+
+let progressTimer = null;
+
+/**
+ * The top progress bar: the board still reading event files, or requests in flight for
+ * more than a moment (quick live refreshes do not flash it).
+ */
+function updateProgress() {
+  const busy = requestsInFlight > 0 || Boolean(runsBody?.loading);
+  document.body.setAttribute("aria-busy", String(busy));
+  if (!busy) {
+    clearTimeout(progressTimer);
+    progressTimer = null;
+    byId("progress").hidden = true;
+  } else if (runsBody?.loading || !loadedOnce) {
+    byId("progress").hidden = false;
+  } else if (!progressTimer) {
+    progressTimer = setTimeout(() => {
+      progressTimer = null;
+      byId("progress").hidden = !(requestsInFlight > 0 || runsBody?.loading);
+    }, 300);
+  }
+}
+
+function setStatus(text) {
+  const status = byId("status");
+  status.textContent = text;
+  status.dataset.live = String(text === "Live");
+}
+
+function hasHistograms() {
+  return knownRuns().some((run) => run.tags?.histograms?.length);
+}
+
+/** Show the selected tab, its settings panel, and render it. */
+function renderTab() {
+  const tab = state.tab === "histograms" && !hasHistograms() && loadedOnce ? "scalars" : state.tab;
+  byId("tab-histograms").hidden = !hasHistograms();
+  for (const name of TABS) {
+    const button = byId(`tab-${name}`);
+    const selected = name === tab;
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    byId(`view-${name}`).hidden = !selected;
+    const settings = document.getElementById(`settings-${name}`);
+    if (settings) settings.hidden = !selected;
+  }
+  byId("tag-toolbar").hidden = tab === "graphs";
+  byId("runs-panel").hidden = tab === "graphs"; // the graph has its own run selector
+  if (!loadedOnce) return;
+  const count = RENDER[tab](byId(`view-${tab}`));
+  Promise.resolve(count).then((n) => explainEmpty(tab, n));
+}
+
+/** The empty state: no event files at all, or nothing matching in this tab. */
+function explainEmpty(tab, count) {
+  const runs = knownRuns();
+  if (!runs.length) {
+    showEmpty(runsBody, { loading: Boolean(runsBody?.loading) });
+    return;
+  }
+  if (count || tab === "graphs") return showEmpty(null);
+  const kind = KIND[tab];
+  const { error } = compileFilter(state.tags);
+  const anyInRuns = visibleRuns().some((run) => run.tags?.[kind]?.length);
+  let title = `No ${kind} in the selected runs.`;
+  let body = "Check more runs in the run list, or clear the run filter.";
+  if (error) {
+    title = "The tag filter is not a valid regex.";
+    body = error;
+  } else if (anyInRuns && state.tags) {
+    title = `No ${kind} tag matches ${JSON.stringify(state.tags)}.`;
+    body = "Change or clear the tag filter.";
+  } else if (!runs.some((run) => run.tags?.[kind]?.length)) {
+    body = `No run has ${kind} yet; they appear here as soon as they are written.`;
+  }
+  showEmpty({ title, body });
+}
+
+async function loadRuns() {
+  try {
+    runsBody = await fetchRuns();
+  } catch (err) {
+    setStatus(`Board unreachable: ${err.message}`);
+    setTimeout(loadRuns, 2000);
+    return;
+  }
+  loadedOnce = true;
+  setStatus(streamStatus);
+  updateProgress();
+  setRuns(runsBody.runs ?? []);
+  document.body.dataset.loaded = "1";
+  renderTab();
+  if (runsBody.loading) setTimeout(loadRuns, 500);
+}
+
+const refreshRuns = throttle(loadRuns, 1000);
+
+function onStreamMessage(message) {
+  const run = knownRuns().find((r) => r.name === message.run);
+  const kind = KIND[message.plugin];
+  if (!run || message.plugin === "runs" || (kind && !run.tags?.[kind]?.includes(message.tag))) {
+    refreshRuns();
+  }
+  if (message.plugin === "scalars") onScalarData(message);
+  else if (message.plugin === "images") onImageData(message);
+  else if (message.plugin === "histograms") onHistogramData(message);
+  else if (message.plugin === "graphs") {
+    forgetNames(message.run);
+    if (!run?.has_graph) refreshRuns();
+    if (state.tab === "graphs" && byId("graph-run").value === message.run) {
+      renderGraph(byId("view-graphs"), { force: true });
+    }
+  }
+}
+
+function initTabs() {
+  const buttons = TABS.map((name) => byId(`tab-${name}`));
+  for (const button of buttons) {
+    button.addEventListener("click", () => update({ tab: button.dataset.tab }));
+    button.addEventListener("keydown", (event) => {
+      const shown = buttons.filter((b) => !b.hidden);
+      const i = shown.indexOf(button);
+      const keys = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: shown.length - 1 };
+      const next = keys[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      const target = shown[(next + shown.length) % shown.length];
+      target.focus();
+      update({ tab: target.dataset.tab });
+    });
+  }
+}
+
+function onStateChange(changed) {
+  onRunStateChange(changed);
+  syncSettings(changed);
+  onScalarSettings(changed);
+  if (changed.has("actual")) applyActualSize(byId("view-images"));
+  if (changed.has("hist")) redrawHistograms();
+  const rerender = ["tab", "runs", "hide", "tags", "grun", "expand"];
+  if (rerender.some((key) => changed.has(key))) renderTab();
+}
+
+function main() {
+  initSettings();
+  initRunControls();
+  initGraphControls();
+  initTabs();
+  subscribe(onStateChange);
+  onInFlight((n) => {
+    requestsInFlight = n;
+    updateProgress();
+  });
+  byId("reload").addEventListener("click", () => {
+    loadRuns();
+    reloadScalars();
+    reloadImages();
+    reloadHistograms();
+    if (state.tab === "graphs") renderGraph(byId("view-graphs"), { force: true });
+  });
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    redrawScalars();
+    redrawHistograms();
+  });
+  renderTab();
+  setStatus(streamStatus);
+  loadRuns();
+  openStream(onStreamMessage, (status) => {
+    streamStatus = status === "live" ? "Live" : "Reconnecting…";
+    setStatus(streamStatus);
+    if (status === "live" && loadedOnce) refreshRuns();
+  });
+}
+
+main();

@@ -1,0 +1,220 @@
+// The Images tab: a card per (run, tag) showing the latest step by default, with a step
+// slider over every stored step, a sample slider when a step holds several images, and
+// live arrival of new steps (the slider follows the newest step unless moved back).
+
+import { fetchImages, imageUrl } from "./api.js";
+import { runColor } from "./colors.js";
+import { el } from "./dom.js";
+import { visibleRuns } from "./runs.js";
+import { state } from "./state.js";
+import { groupOf, layoutGroups, naturalCompare, runsWithTag, tagsOf } from "./tags.js";
+
+const cards = new Map(); // key -> ImageCard
+const SEP = "\u0000";
+
+function formatTime(seconds) {
+  return new Date(seconds * 1000).toLocaleString(undefined, {
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
+}
+
+class ImageCard {
+  constructor(run, tag) {
+    this.run = run;
+    this.tag = tag;
+    this.steps = [];
+    this.stepIndex = -1;
+    this.sample = 0;
+    this.follow = true;
+    this.shown = false;
+    this.gen = 0;
+    const swatch = el("span", { class: "run-swatch", "aria-hidden": "true" });
+    swatch.style.background = runColor(run);
+    this.img = el("img", { alt: "", decoding: "async" });
+    this.meta = el("p", { class: "image-meta" });
+    this.stepSlider = el("input", {
+      type: "range",
+      min: 0,
+      max: 0,
+      value: 0,
+      "aria-label": `Step of ${tag} in ${run}`,
+    });
+    this.stepLabel = el("span", { text: "Step" });
+    this.sampleSlider = el("input", {
+      type: "range",
+      min: 0,
+      max: 0,
+      value: 0,
+      "aria-label": `Sample of ${tag} in ${run}`,
+    });
+    this.sampleLabel = el("span", { text: "Sample" });
+    this.sampleRow = el(
+      "label",
+      { class: "slider-row", hidden: true },
+      this.sampleLabel,
+      this.sampleSlider,
+    );
+    this.stepSlider.addEventListener("input", () => {
+      this.stepIndex = Number(this.stepSlider.value);
+      this.follow = this.stepIndex === this.steps.length - 1;
+      this.render();
+    });
+    this.sampleSlider.addEventListener("input", () => {
+      this.sample = Number(this.sampleSlider.value);
+      this.render();
+    });
+    this.element = el(
+      "article",
+      { class: "card image-card", dataset: { run, tag, state: "waiting" } },
+      el("div", { class: "card-head" }, el("h3", { class: "card-title", text: tag })),
+      el("div", { class: "card-sub" }, swatch, el("span", { text: run })),
+      el("div", { class: "image-frame" }, this.img),
+      this.meta,
+      el("label", { class: "slider-row" }, this.stepLabel, this.stepSlider),
+      this.sampleRow,
+    );
+  }
+
+  show() {
+    if (this.shown) return;
+    this.shown = true;
+    this.load();
+  }
+
+  refresh() {
+    if (!this.shown) return;
+    if (this.loading) this.again = true; // coalesce bursts of new steps
+    else this.load();
+  }
+
+  async load() {
+    this.loading = true;
+    try {
+      await this.fetchAndRender();
+    } finally {
+      this.loading = false;
+      if (this.again) {
+        this.again = false;
+        setTimeout(() => this.refresh(), 300);
+      }
+    }
+  }
+
+  async fetchAndRender() {
+    const gen = ++this.gen;
+    this.element.dataset.state = "loading";
+    try {
+      const data = await fetchImages(this.run, this.tag);
+      if (gen !== this.gen) return;
+      this.steps = data.steps ?? [];
+    } catch (err) {
+      if (gen !== this.gen) return;
+      this.meta.textContent = `Could not load images: ${err.message}`;
+      this.element.dataset.state = "error";
+      return;
+    }
+    const last = this.steps.length - 1;
+    if (this.follow || this.stepIndex > last) this.stepIndex = last;
+    this.stepSlider.max = String(Math.max(0, last));
+    this.stepSlider.value = String(Math.max(0, this.stepIndex));
+    this.stepSlider.disabled = this.steps.length < 2;
+    this.render();
+  }
+
+  render() {
+    const entry = this.steps[this.stepIndex];
+    if (!entry) {
+      this.meta.textContent = "No images yet.";
+      this.element.dataset.state = "drawn";
+      return;
+    }
+    const samples = entry.samples ?? [];
+    this.sample = Math.min(this.sample, Math.max(0, samples.length - 1));
+    this.sampleRow.hidden = samples.length < 2;
+    this.sampleSlider.max = String(Math.max(0, samples.length - 1));
+    this.sampleSlider.value = String(this.sample);
+    this.sampleLabel.textContent = `Sample ${this.sample + 1}/${samples.length}`;
+    const sample = samples[this.sample] ?? { index: 0 };
+    const src = imageUrl(this.run, this.tag, entry.step, sample.index);
+    if (this.img.getAttribute("src") !== src) {
+      this.img.src = src;
+      this.img.alt = `${this.tag} (${this.run}) at step ${entry.step}`;
+    }
+    if (sample.width) {
+      this.img.width = sample.width;
+      this.img.height = sample.height;
+    }
+    const size = sample.width ? ` · ${sample.width}×${sample.height}` : "";
+    const n = this.steps.length;
+    const position = n > 1 ? ` (${this.stepIndex + 1} of ${n})` : "";
+    this.meta.textContent =
+      `step ${entry.step.toLocaleString()}${position} · ${formatTime(entry.wall_time)}${size}`;
+    this.element.dataset.state = "drawn";
+    this.element.dataset.step = String(entry.step);
+  }
+}
+
+const observer = new IntersectionObserver(
+  (entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      cards.get(entry.target.dataset.key)?.show();
+      observer.unobserve(entry.target);
+    }
+  },
+  { rootMargin: "300px 0px" },
+);
+
+/** (Re)build the image cards for the current runs and tag filter. */
+export function renderImages(root) {
+  const runs = visibleRuns();
+  const keys = [];
+  for (const tag of tagsOf(runs, "images", state.tags)) {
+    for (const run of runsWithTag(runs, "images", tag)) keys.push(`${tag}${SEP}${run}`);
+  }
+  const order = new Map(runs.map((run, i) => [run.name, i]));
+  keys.sort((a, b) => {
+    const [tagA, runA] = a.split(SEP);
+    const [tagB, runB] = b.split(SEP);
+    return naturalCompare(tagA, tagB) || order.get(runA) - order.get(runB);
+  });
+  for (const [key, card] of cards) {
+    if (!keys.includes(key)) {
+      card.element.remove();
+      cards.delete(key);
+    }
+  }
+  for (const key of keys) {
+    if (cards.has(key)) continue;
+    const [tag, run] = key.split(SEP);
+    const card = new ImageCard(run, tag);
+    card.element.dataset.key = key;
+    cards.set(key, card);
+    observer.observe(card.element);
+  }
+  layoutGroups(root, keys, (key) => groupOf(key.split(SEP)[0]), (key) => cards.get(key).element, {
+    wide: true,
+  });
+  applyActualSize(root);
+  return keys.length;
+}
+
+/** Toggle natural-size rendering for every image. */
+export function applyActualSize(root) {
+  root.classList.toggle("actual-size", state.actual);
+}
+
+/** A stream message for an image tag. */
+export function onImageData(message) {
+  cards.get(`${message.tag}${SEP}${message.run}`)?.refresh();
+}
+
+/** Re-fetch every card on screen (the reload button; the stream normally does this). */
+export function reloadImages() {
+  for (const card of cards.values()) card.refresh();
+}

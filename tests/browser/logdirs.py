@@ -1,0 +1,198 @@
+"""Logdirs for the browser tests and the screenshots, written with writer.SummaryWriter.
+
+`realistic(root)` looks like a small training sweep: three runs of an MLP on sklearn's
+8×8 digits-like images with loss/accuracy curves, learning rate, weight histograms, input
+images and a TF1-style GraphDef with name scopes. `many_runs(root)` is the 20 runs × 10
+tags load used to time the first draw of the scalars view.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from writer import SummaryWriter
+from writer.proto import attr_value_pb2, graph_pb2, types_pb2
+
+XSS_TAG = "<img src=x onerror=window.__xss=1>"
+XSS_RUN = "<img src=x onerror=window.__xss=2>"  # a directory name: no "/" inside
+
+
+def _attr_type(dtype=types_pb2.DT_FLOAT):
+    return attr_value_pb2.AttrValue(type=dtype)
+
+
+def _attr_shape(*dims):
+    value = attr_value_pb2.AttrValue()
+    for d in dims:
+        value.shape.dim.add(size=d)
+    return value
+
+
+def mlp_graph() -> graph_pb2.GraphDef:
+    """A TF1 MLP graph: input, two dense layers, softmax loss and a gradient-descent step."""
+    g = graph_pb2.GraphDef()
+
+    def node(name, op, inputs=(), out=None, **attrs):
+        n = g.node.add(name=name, op=op, input=list(inputs), device="/device:CPU:0")
+        n.attr["T"].CopyFrom(_attr_type())
+        if out is not None:
+            n.attr["_output_shapes"].list.shape.add().CopyFrom(_attr_shape(*out).shape)
+        for key, value in attrs.items():
+            n.attr[key].CopyFrom(value)
+        return n
+
+    node("input/x", "Placeholder", out=(-1, 64), dtype=_attr_type(), shape=_attr_shape(-1, 64))
+    node("input/labels", "Placeholder", out=(-1,), dtype=_attr_type(types_pb2.DT_INT64))
+    prev, width = "input/x", 64
+    for i, units in enumerate((256, 10), start=1):
+        s = f"dense{i}"
+        node(f"{s}/weights", "VariableV2", out=(width, units), shape=_attr_shape(width, units))
+        node(f"{s}/weights/read", "Identity", [f"{s}/weights"], out=(width, units))
+        node(f"{s}/bias", "VariableV2", out=(units,), shape=_attr_shape(units))
+        node(f"{s}/bias/read", "Identity", [f"{s}/bias"], out=(units,))
+        node(
+            f"{s}/MatMul",
+            "MatMul",
+            [prev, f"{s}/weights/read"],
+            out=(-1, units),
+            transpose_a=attr_value_pb2.AttrValue(b=False),
+        )
+        node(f"{s}/BiasAdd", "BiasAdd", [f"{s}/MatMul", f"{s}/bias/read"], out=(-1, units))
+        prev = f"{s}/BiasAdd"
+        if i == 1:
+            node(f"{s}/Relu", "Relu", [prev], out=(-1, units))
+            prev = f"{s}/Relu"
+        width = units
+    node("loss/xent", "SparseSoftmaxCrossEntropyWithLogits", [prev, "input/labels"], out=(-1,))
+    node("loss/Const", "Const", out=(1,))
+    node("loss/Mean", "Mean", ["loss/xent", "loss/Const"], out=())
+    node("train/learning_rate", "Const", out=())
+    for i in (1, 2):
+        for v in ("weights", "bias"):
+            node(f"train/gradients/dense{i}/{v}_grad", "Mul", ["loss/Mean", f"dense{i}/{v}/read"])
+            node(
+                f"train/update_dense{i}/{v}",
+                "ApplyGradientDescent",
+                [f"dense{i}/{v}", "train/learning_rate", f"train/gradients/dense{i}/{v}_grad"],
+            )
+    node(
+        "train/step",
+        "NoOp",
+        [f"^train/update_dense{i}/{v}" for i in (1, 2) for v in ("weights", "bias")],
+    )
+    node("init", "NoOp", [f"^dense{i}/{v}" for i in (1, 2) for v in ("weights", "bias")])
+    return g
+
+
+def digit_images(rng, n):
+    """n grayscale 8×8 digit-like images (uint8, HWC) from sklearn's bundled digits."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits().images
+    picks = digits[rng.integers(0, len(digits), n)]
+    up = np.kron(picks, np.ones((4, 4)))  # 32×32 so the pixels read well
+    return (up / 16.0 * 255).astype(np.uint8)[..., None]
+
+
+def digit_grid(rng, rows=4, cols=4):
+    """A rows×cols grid of digits in a warm color map (HWC uint8), like a sample sheet."""
+    cells = digit_images(rng, rows * cols)[..., 0].astype(float) / 255.0
+    size = cells.shape[1]
+    sheet = np.zeros((rows * (size + 2) + 2, cols * (size + 2) + 2))
+    for i, cell in enumerate(cells):
+        r, c = divmod(i, cols)
+        sheet[
+            2 + r * (size + 2) : 2 + r * (size + 2) + size,
+            2 + c * (size + 2) : 2 + c * (size + 2) + size,
+        ] = cell
+    stops = np.array([[20, 12, 40], [120, 28, 109], [230, 81, 60], [252, 210, 120]], float)
+    pos = sheet * (len(stops) - 1)
+    lo = np.clip(pos.astype(int), 0, len(stops) - 2)
+    frac = (pos - lo)[..., None]
+    return (stops[lo] * (1 - frac) + stops[lo + 1] * frac).astype(np.uint8)
+
+
+def flow_cnn_graph():
+    """A small CNN training graph built with `flow` (TF1 API), as a GraphDef."""
+    import flow as tf
+
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="images")
+        y = tf.placeholder(tf.int64, [None], name="labels")
+        h = x
+        for name, cin, cout in (("conv1", 1, 8), ("conv2", 8, 16)):
+            with tf.variable_scope(name):
+                w = tf.get_variable("weights", [3, 3, cin, cout])
+                b = tf.get_variable("bias", [cout], initializer=tf.zeros_initializer())
+                h = tf.nn.conv2d(h, w, strides=[1, 1, 1, 1], padding="SAME")
+                h = tf.nn.relu(tf.nn.bias_add(h, b))
+                h = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+        with tf.variable_scope("dense"):
+            w = tf.get_variable("weights", [7 * 7 * 16, 10])
+            logits = tf.matmul(tf.reshape(h, [-1, 7 * 7 * 16]), w)
+        with tf.name_scope("loss"):
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            )
+        tf.train.AdamOptimizer(1e-3).minimize(loss)
+        tf.global_variables_initializer()
+    return graph.as_graph_def()
+
+
+def realistic(root: Path, steps: int = 400, graph=None) -> Path:
+    """Three learning-rate runs with curves, histograms, images and a graph (`graph`, a
+    GraphDef, or the hand-built MLP of mlp_graph())."""
+    rng = np.random.default_rng(7)
+    t0 = 1_764_200_000.0
+    for k, lr in enumerate((0.1, 0.03, 0.01)):
+        run = root / f"mlp/lr={lr}"
+        with SummaryWriter(str(run)) as w:
+            w.add_graph(graph if graph is not None else mlp_graph())
+            rate = 6.0 * lr**0.5
+            for step in range(0, steps + 1, 2):
+                wall = t0 + step * (1.5 + 0.3 * k)
+                decay = math.exp(-rate * step / steps * 3)
+                noise = rng.normal(0, 0.08)
+                loss = 2.3 * decay + 0.08 + abs(noise) * (0.5 + decay)
+                w.add_scalar("loss/train", loss, step, walltime=wall)
+                acc = min(0.995, 1 - 0.9 * decay - abs(rng.normal(0, 0.02)))
+                w.add_scalar("accuracy/train", acc, step, walltime=wall)
+                if step % 20 == 0:
+                    w.add_scalar("loss/eval", loss * 1.08 + 0.03, step, walltime=wall)
+                    w.add_scalar("accuracy/eval", acc - 0.02, step, walltime=wall)
+                    w.add_scalar("learning_rate", lr * 0.5 ** (step // 200), step, walltime=wall)
+                if step % 40 == 0:
+                    spread = 0.05 + 0.4 * (1 - decay)
+                    w.add_histogram(
+                        "dense1/weights", rng.normal(0, spread, 4000), step, walltime=wall
+                    )
+                    w.add_histogram(
+                        "dense2/weights",
+                        np.concatenate(
+                            [rng.normal(-spread, 0.1, 600), rng.normal(spread, 0.15, 400)]
+                        ),
+                        step,
+                        walltime=wall,
+                    )
+                if step % 50 == 0:
+                    w.add_images(
+                        "inputs", digit_images(rng, 3), step, walltime=wall, dataformats="NHWC"
+                    )
+                    w.add_image("samples", digit_grid(rng), step, walltime=wall)
+    return root
+
+
+def many_runs(root: Path, runs: int = 20, tags: int = 10, steps: int = 500) -> Path:
+    """`runs` × `tags` scalar series of `steps` points each."""
+    rng = np.random.default_rng(3)
+    for r in range(runs):
+        with SummaryWriter(str(root / f"run{r:02d}")) as w:
+            for t in range(tags):
+                values = np.cumsum(rng.normal(0, 1, steps)) / 10 + t
+                for step, value in enumerate(values):
+                    w.add_scalar(f"group{t % 3}/metric{t}", float(value), step)
+    return root
