@@ -4,7 +4,9 @@ Workloads, each a full SGD training step (forward, backward, update) on random d
   - MLP 64-256-256-10, batch 128, softmax cross-entropy;
   - CNN: two 5x5 SAME convolutions (16 and 32 channels) + ReLU + 2x2 max-pool, then a dense
     layer to 10 classes; 28x28x1 inputs, batch 64;
-  - a 30-op graph on 4-element tensors: Session.run steps per second (Python overhead).
+  - a 30-op graph on 4-element tensors: Session.run steps per second (Python overhead);
+  - one 1024x1024x1024 float32 matmul: the BLAS rate each peer works with (flow's is numpy's
+    OpenBLAS), the bound under every GEMM-heavy step above.
 Peers: hand-written numpy (the floor for a numpy runtime), PyTorch CPU (run with
 ``--torch-python``, default /tmp/torchvenv/bin/python when present) and TensorFlow's
 ``tf.compat.v1`` Session (``--tf-python``, default /tmp/tfvenv/bin/python when present).
@@ -13,7 +15,9 @@ Every peer runs in its own subprocess with the same thread count (``--threads``,
 OMP/OpenBLAS/MKL env vars, ``torch.set_num_threads``, TF's ConfigProto). A timing is the best
 of ``--rounds`` rounds of ``--steps`` steps after warm-up, and the best over ``--passes``
 passes that run the peers in turn (the minimum is the least disturbed by other load on a
-shared machine). Prints one markdown table.
+shared machine). The hand-written numpy peer keeps freed memory in the heap as a flow Session
+does (``flow.session.keep_freed_memory``), so the two differ by their code, not by malloc
+settings. Prints one markdown table.
 
     .venv/bin/python benchmarks/runtime.py [--threads 1] [--steps 20] [--rounds 5] [--passes 2]
 """
@@ -31,6 +35,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MLP_BATCH, CNN_BATCH, LR = 128, 64, 0.01
+GEMM_N = 1024
 
 
 def _data(kind):
@@ -87,6 +92,21 @@ def tf1_tiny(tf, threads):
     sess = _session(tf, threads)
     feed = {x: np.ones(4, np.float32)}
     return lambda: sess.run(y, feed)
+
+
+def tf1_gemm(tf, threads):
+    """One 1024^3 float32 matmul of two variables (not constant-folded), output not fetched."""
+    tf.reset_default_graph()
+    a, b = (tf.Variable(m) for m in _gemm_operands())
+    product = tf.matmul(a, b)
+    sess = _session(tf, threads)
+    sess.run(tf.global_variables_initializer())
+    return lambda: sess.run(product.op)
+
+
+def _gemm_operands():
+    rng = np.random.default_rng(0)
+    return [rng.random((GEMM_N, GEMM_N), dtype=np.float32) for _ in range(2)]
 
 
 def _session(tf, threads):
@@ -243,11 +263,21 @@ def worker(peer, threads, steps, rounds):
     """Run in a subprocess: time every workload of ``peer``, print JSON."""
     out = {}
     if peer == "numpy":
+        sys.path.insert(0, ROOT)
+        from flow.session import keep_freed_memory
+
+        keep_freed_memory()
         out["mlp"] = _time(numpy_mlp_step(), steps, rounds)
         out["cnn"] = _time(numpy_cnn_step(), steps, rounds)
+        a, b = _gemm_operands()
+        out["gemm"] = _time(lambda: a @ b, 5, rounds)
     elif peer == "torch":
+        import torch
+
         out["mlp"] = _time(torch_step("mlp", threads), steps, rounds)
         out["cnn"] = _time(torch_step("cnn", threads), steps, rounds)
+        a, b = (torch.from_numpy(m) for m in _gemm_operands())
+        out["gemm"] = _time(lambda: a @ b, 5, rounds)
     else:
         if peer == "flow":
             sys.path.insert(0, ROOT)
@@ -261,6 +291,8 @@ def worker(peer, threads, steps, rounds):
         out["mlp"] = _time(tf1_step(tf, "mlp", threads), steps, rounds)
         out["cnn"] = _time(tf1_step(tf, "cnn", threads), steps, rounds)
         out["tiny"] = _time(tf1_tiny(tf, threads), 500, rounds)
+        if peer == "tf":
+            out["gemm"] = _time(tf1_gemm(tf, threads), 5, rounds)
     print(json.dumps(out))
 
 
@@ -329,6 +361,9 @@ def main():
               f"{ratio(key, 'tf')} |")
     print(f"| 30-op graph, 4-element tensors (runs/s) | n/a | {cell('flow', 'tiny', sps)} | n/a "
           f"| {cell('tf', 'tiny', sps)} | n/a | {ratio('tiny', 'tf')} (time) |")
+    gflops = lambda v: f"{2 * GEMM_N ** 3 / v / 1e9:.0f}"  # noqa: E731
+    print(f"| float32 matmul {GEMM_N}^3, the BLAS rate (GFLOP/s) | {cell('numpy', 'gemm', gflops)} "
+          f"| = numpy | {cell('torch', 'gemm', gflops)} | {cell('tf', 'gemm', gflops)} | n/a | n/a |")
 
 
 if __name__ == "__main__":

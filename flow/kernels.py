@@ -138,9 +138,16 @@ def _slot(store, op, index):
         raise uninitialized_error(op, name) from None
 
 
-# training_ops.cc formulas (reference/tf1-semantics.md §5.3); new arrays, never in place.
-core("ApplyGradientDescent", ("T", "use_locking"), (0,))(
-    _update(lambda v, i, a, s, op: (v - i[1] * i[2]).astype(v.dtype, copy=False)))
+# training_ops.cc formulas (reference/tf1-semantics.md §5.3); new arrays, never in place (a
+# variable's array may still be held by a fetch or a view), but temporaries are reused.
+
+
+def _sgd(var, ins, attrs, store, op):
+    new = np.multiply(ins[2], ins[1], out=np.empty_like(var))  # lr·grad, then var - it in place
+    return np.subtract(var, new, out=new)
+
+
+core("ApplyGradientDescent", ("T", "use_locking"), (0,))(_update(_sgd))
 
 
 def _momentum(var, ins, attrs, store, op):

@@ -1,11 +1,14 @@
 """Session.run semantics and errors (tf1-semantics.md §4)."""
 
 import collections
+import os
+import platform
 
 import numpy as np
 import pytest
 
 import flow as tf
+from flow.session import keep_freed_memory
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
 
@@ -240,3 +243,25 @@ def test_placeholder_with_default_and_config_proto():
         np.testing.assert_array_equal(sess.run(p * 2.0), [2.0, 4.0])
         np.testing.assert_array_equal(sess.run(p * 2.0, {p: [5.0]}), [10.0])
         assert sess.run([]) == []
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or "MALLOC_TRIM_THRESHOLD_" in os.environ
+                    or "MALLOC_MMAP_THRESHOLD_" in os.environ,
+                    reason="heap retention uses glibc's mallopt, and MALLOC_* env vars win")
+def test_runs_reuse_freed_memory_instead_of_page_faulting_it_back():
+    """Each run frees its 2 MiB intermediates; the next run must get them back from the heap,
+    not as fresh pages from the OS (glibc's default trims the heap top after every run)."""
+    import resource  # POSIX only, like the skip condition
+
+    x = tf.placeholder(tf.float32, [512, 1024])
+    y = tf.reduce_sum(tf.nn.relu(x * 2.0 + 1.0))
+    feed = {x: np.ones((512, 1024), np.float32)}
+    with tf.Session() as sess:
+        for _ in range(3):
+            sess.run(y, feed)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(10):
+            assert sess.run(y, feed) == 3 * 512 * 1024
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert keep_freed_memory()
+    assert faults < 512, f"{faults} page faults in 10 runs (one intermediate is 512 pages)"

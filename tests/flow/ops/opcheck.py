@@ -140,3 +140,21 @@ def naive_pool(x, ksize, strides, padding, kind):
             window = x[:, max(r0, 0):r0 + ksize[0], max(s0, 0):s0 + ksize[1]]
             y[:, p, q] = window.max(axis=(1, 2)) if kind == "max" else window.mean(axis=(1, 2))
     return y
+
+
+def naive_max_pool_grad(x, dy, ksize, strides, padding):
+    """Each output's gradient goes to the first (row-major) max of its window."""
+    n, h, wd, c = x.shape
+    (oh, ph), (ow, pw) = tf_geometry(h, ksize[0], strides[0], padding), tf_geometry(
+        wd, ksize[1], strides[1], padding)
+    dx = np.zeros(x.shape)
+    for p in range(oh):
+        for q in range(ow):
+            r, s = max(p * strides[0] - ph, 0), max(q * strides[1] - pw, 0)
+            window = x[:, r:p * strides[0] - ph + ksize[0], s:q * strides[1] - pw + ksize[1]]
+            first = window.reshape(n, -1, c).argmax(axis=1)
+            rows, cols = np.unravel_index(first, window.shape[1:3])
+            for b in range(n):
+                for ch in range(c):
+                    dx[b, r + rows[b, ch], s + cols[b, ch], ch] += dy[b, p, q, ch]
+    return dx

@@ -12,6 +12,7 @@ from opcheck import (
     naive_conv2d,
     naive_conv2d_filter_grad,
     naive_conv2d_transpose,
+    naive_max_pool_grad,
     naive_pool,
 )
 
@@ -113,6 +114,10 @@ def test_pools_match_loops(ksize, stride, padding):
                                   naive_pool(x, k, s, padding, "max"))
     np.testing.assert_allclose(conv.avg_pool(x, k, s, padding),
                                naive_pool(x, k, s, padding, "avg"), rtol=1e-5)
+    y = conv.max_pool(x, k, s, padding)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    np.testing.assert_allclose(conv.max_pool_grad(x, y, dy, k, s, padding),
+                               naive_max_pool_grad(x, dy, k, s, padding), rtol=1e-5, atol=1e-6)
 
 
 def test_max_pool_grad_sends_each_gradient_to_one_input_even_with_ties():
