@@ -1,0 +1,1 @@
+"""Background loading of event files into the store: discover, tail, ingest."""

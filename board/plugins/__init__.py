@@ -1,0 +1,1 @@
+"""One module per data kind: each parses a request, calls an *_impl, and responds."""

@@ -1,0 +1,105 @@
+"""Integration: decoding files in worker processes gives exactly what the loader thread
+gives by itself, damage and restarts included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from boardkit import event, frames, scalar_event, write_events
+
+from board.loader import parallel
+from writer import SummaryWriter
+from writer.proto import event_pb2
+
+pytestmark = pytest.mark.integration
+
+EV = "events.out.tfevents.1700000000.host"
+
+
+@pytest.fixture
+def logdir(tmp_path):
+    rng = np.random.default_rng(0)
+    for r in range(3):
+        with SummaryWriter(tmp_path / f"run{r}") as w:
+            for i in range(400):
+                w.add_scalar("loss", float(rng.normal()), i)
+                w.add_scalar("acc", i / 400, i)
+                if i % 100 == 0:
+                    w.add_image("img", rng.integers(0, 255, (4, 5, 3), dtype=np.uint8), i)
+    # A restart, a corrupt record and a stopped file in one run.
+    start = event(step=100, session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START))
+    bad = bytearray(frames(scalar_event("x", 1.0, 150)))
+    bad[-2] ^= 1
+    path = write_events(tmp_path / "damaged" / EV, *(scalar_event("x", i, i) for i in range(200)),
+                        start, *(scalar_event("x", -i, i) for i in range(100, 140)))
+    with open(path, "ab") as f:
+        f.write(bytes(bad) + frames(*(scalar_event("x", i, i) for i in range(140, 180))))
+        stopped = bytearray(frames(scalar_event("x", 1.0, 999)))
+        stopped[9] ^= 1
+        f.write(bytes(stopped) + frames(scalar_event("x", 2.0, 1000)))
+    # An unversioned file with steps going back (legacy purge: read in the loader thread).
+    write_events(tmp_path / "legacy" / EV, *(scalar_event("y", i, i) for i in range(100)),
+                 *(scalar_event("y", -i, i) for i in range(50, 90)), version=None)
+    return tmp_path
+
+
+def snapshot(b):
+    runs = b.json("/api/runs")
+    out = {"runs": runs["runs"]}
+    for run in runs["runs"]:
+        for tag in run["tags"]["scalars"]:
+            out[(run["name"], tag)] = b.json("/api/scalars", params={
+                "run": run["name"], "tag": tag, "max_points": 10**6})
+        for tag in run["tags"]["images"]:
+            out[(run["name"], tag, "img")] = b.json("/api/images", params={
+                "run": run["name"], "tag": tag})
+            out[(run["name"], tag, "bytes")] = b.get("/api/image", params={
+                "run": run["name"], "tag": tag}).content
+    return out
+
+
+def test_parallel_equals_serial(board_factory, logdir, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 1)
+    monkeypatch.setattr(parallel, "worth_it", lambda sizes: True)  # even on one CPU
+    calls = []
+    monkeypatch.setattr(parallel, "pool", lambda: _Counting(calls))
+    serial = board_factory(logdir)
+    serial.app.state.loader.parallel = False
+    both = board_factory(logdir)
+    assert snapshot(serial.load()) == snapshot(both.load())
+    assert len(calls) == 5  # every file went through the pool
+    damaged = next(r for r in both.json("/api/runs")["runs"] if r["name"] == "damaged")
+    assert damaged["corrupt_records"] == 1 and len(damaged["errors"]) == 1
+    steps = both.json("/api/scalars", params={"run": "damaged", "tag": "x",
+                                              "max_points": 10**6})["step"]
+    assert steps == list(range(180))
+    # Growth after a parallel read continues from where the worker stopped.
+    with SummaryWriter(logdir / "run0", filename_suffix=".later") as w:
+        w.add_scalar("loss", 5.0, 400)
+    with open(next((logdir / "run1").iterdir()), "ab") as f:
+        f.write(frames(scalar_event("acc", 9.0, 400)))
+    both.load()
+    assert both.json("/api/scalars", params={"run": "run1", "tag": "acc"})["step"][-1] == 400
+    assert both.json("/api/scalars", params={"run": "run0", "tag": "loss"})["step"][-1] == 400
+
+
+class _Counting:
+    """A real fork-based pool that records which files it was given."""
+
+    def __init__(self, calls):
+        self.inner = _real_pool()
+        self.calls = calls
+
+    def submit(self, fn, path):
+        self.calls.append(path)
+        return self.inner.submit(fn, path)
+
+    def shutdown(self, **kw):
+        self.inner.shutdown(**kw)
+
+
+def _real_pool():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
