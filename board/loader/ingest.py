@@ -203,7 +203,8 @@ def _ingest_slow(store: Store, state: RunState, path: str, records) -> None:
         try:
             event = parse_event(rec.data)
             items = normalize(event, state.plugins)
-        except EventParseError as exc:
+        except Exception as exc:  # EventParseError is the contract; any other
+            # failure on one record's bytes must cost that record only, never the batch.
             batch.corrupt += 1
             log.warning("run %r: skipped undecodable record at %s:%d (%s)", run, path,
                         rec.offset, exc)
