@@ -174,7 +174,9 @@ def _demo_logdir(root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this
+# thread until it stops, and later folders call asyncio.run().
+@pytest.fixture(scope="package")
 def playwright_browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt install chromium)")
@@ -188,7 +190,7 @@ def playwright_browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_board(tmp_path_factory, playwright_browser):
     if not BOARD.exists():
         pytest.skip(f"{BOARD} is missing; install numboard into the venv (pip install -e .)")
@@ -212,7 +214,7 @@ def start_board():
         board.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shared_context(playwright_browser):
     """One light 1400×900 context for the session: pages share its HTTP and code cache,
     so plotly.js is compiled once rather than once per test."""
