@@ -2,7 +2,8 @@
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.installed
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 PORT    ?= 6006
 LOGDIR  ?= logs
 
@@ -12,31 +13,34 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+# `make run` needs only the examples' extra; `make test` adds the test and benchmark peers.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[examples]'
+	touch $(RUN_STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[examples,test,bench]'
+	touch $(TEST_STAMP) $(RUN_STAMP)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m "not stress" -q
 
-stress: $(STAMP)
+stress: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m stress -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-proto: $(STAMP)
+proto: $(TEST_STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. writer/proto/*.proto
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/python examples/make_demo.py --logdir $(LOGDIR)
 
 run: demo
 	$(BIN)/board --logdir $(LOGDIR) --port $(PORT)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/write.py
 	$(BIN)/python benchmarks/runtime.py
 	$(BIN)/python benchmarks/board.py
