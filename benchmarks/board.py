@@ -160,7 +160,8 @@ def wait_loaded(server: Server, client: httpx.Client, runs: int, tags: int, step
     return loaded
 
 
-def latency(server: Server, clients: int, requests: int) -> tuple[float, float, float]:
+def latency(server: Server, clients: int, requests: int, runs: int, tags: int
+            ) -> tuple[float, float, float]:
     """p50 and p99 in ms, and throughput in req/s, of 5000-point series requests."""
     samples: list[float] = []
     lock = threading.Lock()
@@ -168,7 +169,7 @@ def latency(server: Server, clients: int, requests: int) -> tuple[float, float, 
     def worker(k: int) -> None:
         with httpx.Client(timeout=60) as c:
             for i in range(requests // clients):
-                url = server.series_url(f"run{(k + i) % 20:02d}", f"tag{i % 10:02d}")
+                url = server.series_url(f"run{(k + i) % runs:02d}", f"tag{i % tags:02d}")
                 t = time.perf_counter()
                 c.get(url).raise_for_status()
                 with lock:
@@ -244,8 +245,8 @@ def measure(server: Server, logdir: Path, args) -> dict:
             print(f"  loaded in {out['load']:.2f}s", flush=True)
             time.sleep(1.0)
             out["rss"] = server.rss_mb()
-            out["q1"] = latency(server, 1, 200)
-            out["q16"] = latency(server, 16, 800)
+            out["q1"] = latency(server, 1, 200, args.runs, args.tags)
+            out["q16"] = latency(server, 16, 800, args.runs, args.tags)
             print(f"  queries done: {out['q1']}, {out['q16']}", flush=True)
             out["live"] = live_latency(server, client, logdir)
     finally:
