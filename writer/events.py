@@ -28,7 +28,7 @@ from google.protobuf.message import DecodeError
 from writer.proto import event_pb2, meta_graph_pb2, types_pb2
 
 __all__ = [
-    "EventParseError", "parse_event", "normalize", "decode_items", "scalar_fast", "image_bytes",
+    "EventParseError", "parse_event", "normalize", "image_bytes",
     "tensor_values", "string_values",
     "ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem", "FileVersionItem",
 ]
@@ -335,93 +335,3 @@ def normalize(event: event_pb2.Event, plugins: dict[str, str] | None = None) -> 
     if kind == "session_log" and event.session_log.status == event_pb2.SessionLog.START:
         return [SessionStartItem(step, wall)]
     return []
-
-
-# -- the fast path for the commonest record ----------------------------------------------------
-
-_unpack_d = struct.Struct("<d").unpack_from
-_unpack_f = struct.Struct("<f").unpack_from
-_new_tuple = tuple.__new__  # ScalarItem(...) without its Python-level __new__ frame
-
-
-def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
-def scalar_fast(data: bytes) -> ScalarItem | None:
-    """The item of a legacy scalar event, read straight from its bytes; None if not one.
-
-    Accepts exactly the layout TF1, tensorboardX, torch and numboard write for a scalar:
-    ``[wall_time] [step] summary{value{tag, simple_value}}`` with one value, fields in
-    number order. Anything else returns None and should go through :func:`parse_event`
-    (a test checks both paths agree on every input the fast path accepts). Several times
-    cheaper than parse + normalize, which matters when a board loads millions of points.
-    """
-    try:
-        if data[0] == 0x09:
-            wall = _unpack_d(data, 1)[0]
-            pos = 9
-        else:
-            wall, pos = 0.0, 0
-        b = data[pos]
-        step = 0
-        if b == 0x10:
-            pos += 1
-            shift = 0
-            while True:
-                b = data[pos]
-                pos += 1
-                step |= (b & 0x7F) << shift
-                if b < 0x80:
-                    break
-                shift += 7
-                if shift > 63:
-                    return None
-            if step >> 63:
-                step = (step & 0xFFFFFFFFFFFFFFFF) - (1 << 64) if step >> 63 == 1 else None
-                if step is None:
-                    return None
-            b = data[pos]
-        if b != 0x2A:
-            return None
-        n = len(data)
-        l1, l2, l3 = data[pos + 1], data[pos + 3], data[pos + 5]
-        if l1 < 0x80 and l2 < 0x80 and l3 < 0x80:  # tags shorter than ~120 bytes
-            end = pos + 6 + l3
-            if (
-                pos + 2 + l1 != n or l2 != l1 - 2 or l3 != l2 - 7
-                or data[pos + 2] != 0x0A or data[pos + 4] != 0x0A or data[end] != 0x15
-            ):
-                return None
-            value = _unpack_f(data, end + 1)[0]
-            return _new_tuple(ScalarItem, (data[pos + 6 : end].decode("utf-8"), step, wall, value))
-        length, pos = _varint_at(data, pos + 1)
-        if pos + length != n or data[pos] != 0x0A:
-            return None
-        length, pos = _varint_at(data, pos + 1)
-        if pos + length != n or data[pos] != 0x0A:
-            return None
-        length, pos = _varint_at(data, pos + 1)
-        end = pos + length
-        if end + 5 != n or data[end] != 0x15:
-            return None
-        return ScalarItem(data[pos:end].decode("utf-8"), step, wall, _unpack_f(data, end + 1)[0])
-    except (IndexError, ValueError, struct.error):
-        return None
-
-
-def decode_items(data: bytes, plugins: dict[str, str] | None = None) -> list:
-    """``normalize(parse_event(data), plugins)``, taking :func:`scalar_fast` when it applies."""
-    item = scalar_fast(data)
-    if item is not None:
-        return [item]
-    return normalize(parse_event(data), plugins)
