@@ -3,11 +3,13 @@
 Every point is stored; a request gets at most `max_points` (default 2000) chosen by
 min/max-per-bucket downsampling, or every point inside an x_min/x_max window. Smoothing is
 computed server-side on the full series before any point is dropped.
+`/api/scalars/multi` answers the same view of one tag for several runs in one request (a
+chart card overlays every run: one request per card instead of one per run).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -20,6 +22,7 @@ from .lookup import require_run, tag_not_found
 
 DEFAULT_MAX_POINTS = 2000
 MAX_SMOOTHING = 0.999
+MAX_MULTI_RUNS = 1000
 
 router = APIRouter()
 
@@ -63,6 +66,15 @@ def scalars_impl(store: Store, run: str, tag: str, *, max_points: int | None = N
     if smoothed is not None:
         body["smoothed"] = float_list(smoothed if full else smoothed[idx])
     return body
+
+
+def scalars_multi_impl(store: Store, runs: list[str], tag: str, **view) -> dict:
+    """The /api/scalars/multi body: `{"tag", "series": [/api/scalars body per run]}`, in the
+    order asked. Any unknown run, or a run without `tag`, fails the request (404)."""
+    if len(runs) > MAX_MULTI_RUNS:
+        raise BadRequest(f"{len(runs)} runs asked for; ask for at most {MAX_MULTI_RUNS} "
+                         "per request")
+    return {"tag": tag, "series": [scalars_impl(store, run, tag, **view) for run in runs]}
 
 
 def scalars_csv_impl(store: Store, run: str, tag: str) -> str:
@@ -115,6 +127,27 @@ def scalars_route(
     key = ("scalars", run, tag, generation, max_points, x_min, x_max, smoothing)
     return request.app.state.cache.respond(request, key, lambda: json_bytes(scalars_impl(
         store, run, tag, max_points=max_points, x_min=x_min, x_max=x_max, smoothing=smoothing)))
+
+
+@router.get("/api/scalars/multi",
+            summary="One tag's series for several runs (each as /api/scalars), one request")
+def scalars_multi_route(
+    request: Request,
+    run: Annotated[list[str], Query(description="run names from /api/runs; repeat it")],
+    tag: str = Query(..., description="scalar tag"),
+    max_points: int | None = Query(None, ge=4, le=1_000_000),
+    x_min: float | None = Query(None, description="lowest step of the zoom window"),
+    x_max: float | None = Query(None, description="highest step of the zoom window"),
+    smoothing: float | None = Query(None, ge=0.0, le=1.0),
+) -> Response:
+    store: Store = request.app.state.store
+    view = {"max_points": max_points, "x_min": x_min, "x_max": x_max, "smoothing": smoothing}
+    generations = tuple(store.scalar_generation(r, tag) for r in run)
+    if None in generations or len(run) > MAX_MULTI_RUNS:  # the impl raises the 404 or 400
+        scalars_multi_impl(store, run, tag, **view)
+    key = ("scalars-multi", tuple(run), tag, generations, max_points, x_min, x_max, smoothing)
+    return request.app.state.cache.respond(
+        request, key, lambda: json_bytes(scalars_multi_impl(store, run, tag, **view)))
 
 
 @router.get("/data/plugin/scalars/tags", summary="TensorBoard-compatible scalar tag listing")

@@ -22,12 +22,17 @@ function setInFlight(delta) {
   for (const fn of inFlightListeners) fn(inFlight);
 }
 
-/** Build a same-origin URL for a path and query parameters (undefined values are left out). */
+/**
+ * Build a same-origin URL for a path and query parameters (undefined values are left out;
+ * an array repeats its parameter).
+ */
 export function apiUrl(path, params = {}) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
-    if (value === undefined || value === null || value === "") continue;
-    query.set(key, String(value));
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === undefined || item === null || item === "") continue;
+      query.append(key, String(item));
+    }
   }
   const text = query.toString();
   return text ? `${path}?${text}` : path;
@@ -61,6 +66,15 @@ export function fetchScalars(run, tag, { maxPoints, xMin, xMax, smoothing, signa
   return getJson(
     "api/scalars",
     { run, tag, max_points: maxPoints, x_min: xMin, x_max: xMax, smoothing },
+    { signal },
+  );
+}
+
+/** GET /api/scalars/multi → {tag, series: [/api/scalars body per run, in the order asked]}. */
+export function fetchScalarsMulti(runs, tag, { maxPoints, smoothing, signal } = {}) {
+  return getJson(
+    "api/scalars/multi",
+    { tag, run: runs, max_points: maxPoints, smoothing },
     { signal },
   );
 }

@@ -20,6 +20,7 @@ import {
   reloadScalars,
   renderScalars,
 } from "./scalars.js";
+import { loadPlotly } from "./plots.js";
 import { initSettings, syncSettings } from "./settings.js";
 import { state, subscribe, update } from "./state.js";
 import { showEmpty } from "./empty.js";
@@ -122,6 +123,7 @@ async function loadRuns() {
   } catch (err) {
     setStatus(`Board unreachable: ${err.message}`);
     setTimeout(loadRuns, 2000);
+    loadPlotly();
     return;
   }
   loadedOnce = true;
@@ -129,7 +131,8 @@ async function loadRuns() {
   updateProgress();
   setRuns(runsBody.runs ?? []);
   document.body.dataset.loaded = "1";
-  renderTab();
+  renderTab(); // asks for the data of the cards on screen
+  loadPlotly(); // after that: plotly's start-up runs while the data travels
   if (runsBody.loading) setTimeout(loadRuns, 500);
 }
 

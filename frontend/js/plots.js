@@ -51,15 +51,29 @@ export const PLOT_CONFIG = Object.freeze({
   modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
 });
 
-/** Whether plotly.min.js has run (it loads async, so data can be fetched meanwhile). */
+let plotlyScript = null;
+
+/** Whether plotly.min.js has run. */
 export function plotlyReady() {
   return typeof window.Plotly !== "undefined";
 }
 
-/** Run fn now if plotly is ready, else once it is (async scripts finish before "load"). */
+/**
+ * Run plotly.min.js (index.html preloads it). Its start-up holds the page for most of a
+ * second, so app.js calls this once the first data requests are out: they travel meanwhile.
+ */
+export function loadPlotly() {
+  if (plotlyScript || plotlyReady()) return;
+  plotlyScript = document.createElement("script");
+  plotlyScript.src = "static/plotly.min.js";
+  document.head.append(plotlyScript);
+}
+
+/** Run fn now if plotly is ready, else once it has run. */
 export function whenPlotly(fn) {
-  if (plotlyReady()) fn();
-  else window.addEventListener("load", fn, { once: true });
+  if (plotlyReady()) return void fn();
+  loadPlotly();
+  plotlyScript.addEventListener("load", () => fn(), { once: true });
 }
 
 /** Remove a plot and its listeners. */

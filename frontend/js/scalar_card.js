@@ -1,8 +1,9 @@
 // One scalar chart card: every visible run's series for one tag, the smoothed line over
 // the faint raw line, zoom that re-fetches the window at full resolution, downloads,
-// and the "no global_step" note. Data comes from /api/scalars (SPEC §5).
+// and the "no global_step" note. Data comes from /api/scalars (SPEC §5), every run of the
+// card in one /api/scalars/multi request when it first shows.
 
-import { fetchScalars, scalarsDownloadUrl } from "./api.js";
+import { fetchScalars, fetchScalarsMulti, scalarsDownloadUrl } from "./api.js";
 import { runColor, withAlpha } from "./colors.js";
 import { el } from "./dom.js";
 import { PLOT_CONFIG, baseLayout, plotText, plotlyReady, purge, whenPlotly } from "./plots.js";
@@ -75,10 +76,31 @@ export class ScalarCard {
     this.element.dataset.state = "loading";
     // draw once when every run has answered, not once per run
     this.batching = true;
-    Promise.all(this.runs.map((run) => this.load(run))).then(() => {
+    this.loadRuns(this.runs).then(() => {
       this.batching = false;
       this.queueDraw();
     });
+  }
+
+  /**
+   * Load several runs with one request (/api/scalars/multi). If it fails (a run was
+   * purged meanwhile), each run falls back to its own request and its own error.
+   */
+  loadRuns(runs) {
+    if (runs.length < 2) return Promise.all(runs.map((run) => this.load(run)));
+    const opts = { maxPoints: MAX_POINTS, smoothing: state.smoothing };
+    const all = fetchScalarsMulti(runs, this.tag, opts);
+    return Promise.all(
+      runs.map((run, i) =>
+        this.load(
+          run,
+          all.then(
+            (body) => body.series[i],
+            () => fetchScalars(run, this.tag, opts),
+          ),
+        ),
+      ),
+    );
   }
 
   /** Set the runs to overlay (visible runs holding this tag). */
@@ -89,7 +111,7 @@ export class ScalarCard {
     for (const run of [...this.series.keys()]) if (!runs.includes(run)) this.series.delete(run);
     this.renderMenu();
     if (!this.shown) return;
-    for (const run of runs) if (!this.series.has(run)) this.load(run);
+    this.loadRuns(runs.filter((run) => !this.series.has(run)));
     this.queueDraw();
   }
 
@@ -101,14 +123,16 @@ export class ScalarCard {
     else this.load(run);
   }
 
-  async load(run) {
+  /** Load one run's series; `first` is a promise of it already asked for (loadRuns). */
+  async load(run, first = null) {
     const entry = this.series.get(run) ?? { data: null, win: null, gen: 0 };
     this.series.set(run, entry);
     const gen = ++entry.gen;
     const smoothing = state.smoothing;
     entry.loading = true;
     try {
-      let data = await fetchScalars(run, this.tag, { maxPoints: MAX_POINTS, smoothing });
+      const opts = { maxPoints: MAX_POINTS, smoothing };
+      let data = await (first ?? fetchScalars(run, this.tag, opts));
       if (sameStep(data) && data.total_points > data.step.length) {
         const maxPoints = Math.min(data.total_points, MAX_ARRIVAL_POINTS);
         data = await fetchScalars(run, this.tag, { maxPoints, smoothing });
@@ -173,11 +197,8 @@ export class ScalarCard {
 
   refetchSmoothing() {
     if (!this.shown) return;
-    for (const [run, entry] of this.series) {
-      const data = entry.data;
-      if (data && data.total_points > data.step.length) this.load(run);
-      else if (entry.win) this.load(run);
-    }
+    const downsampled = ({ data, win }) => win || (data && data.total_points > data.step.length);
+    this.loadRuns([...this.series].filter(([, entry]) => downsampled(entry)).map(([run]) => run));
   }
 
   /** x-axis mode or log scale changed: the zoom no longer applies. */

@@ -7,6 +7,7 @@ import { ScalarCard } from "./scalar_card.js";
 import { state } from "./state.js";
 import { groupOf, layoutGroups, runsWithTag, tagsOf } from "./tags.js";
 
+const MARGIN = 150; // px beyond the viewport that count as on screen
 const cards = new Map(); // tag -> ScalarCard
 let container = null;
 let firstDrawAt = null;
@@ -20,7 +21,7 @@ const observer = new IntersectionObserver(
       observer.unobserve(entry.target);
     }
   },
-  { rootMargin: "150px 0px" },
+  { rootMargin: `${MARGIN}px 0px` },
 );
 
 function onDrawn() {
@@ -56,8 +57,23 @@ export function renderScalars(root) {
     cards.get(tag).setRuns(runsWithTag(runs, "scalars", tag));
   }
   layoutGroups(root, tags, groupOf, (tag) => cards.get(tag).element);
+  showCardsOnScreen(root);
   if (!tags.length) delete root.dataset.ready;
   return tags.length;
+}
+
+/**
+ * Load the cards on screen now rather than when the observer next reports (a frame
+ * later): their requests then leave before plotly.js starts up (app.js).
+ */
+function showCardsOnScreen(root) {
+  if (root.hidden) return;
+  const bottom = window.innerHeight + MARGIN;
+  for (const card of cards.values()) {
+    if (card.shown) continue;
+    const box = card.element.getBoundingClientRect();
+    if (box.bottom >= -MARGIN && box.top <= bottom && box.height > 0) card.show();
+  }
 }
 
 /** A stream message for a scalar tag. */

@@ -4,6 +4,8 @@ TensorBoard's smoothing, histogram percentiles and re-binning, and the URL state
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,16 @@ def module_page(demo_board, shared_context):
     yield page
     page.close()
     record.assert_clean()
+
+
+def test_index_preloads_every_module():
+    """index.html lists every module as a modulepreload, so the browser fetches them all at
+    once instead of discovering the import graph level by level."""
+    root = Path(__file__).resolve().parents[2] / "frontend"
+    html = (root / "index.html").read_text()
+    preloaded = re.findall(r'<link rel="modulepreload" href="js/([\w.]+)">', html)
+    assert sorted(preloaded) == sorted(p.name for p in (root / "js").glob("*.js") if
+                                       p.name != "app.js")
 
 
 def call(page, module: str, expression: str, *args):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -204,3 +205,21 @@ def test_download_links_point_at_the_board(demo_board, open_page):
     assert body.splitlines()[0] == "step,wall_time,value"
     assert json.loads(page.request.get(csv.replace("csv", "json")).text())["total_points"] > 50
     record.assert_clean()
+
+
+def test_a_card_falls_back_to_a_request_per_run_when_its_one_request_fails(
+    demo_board, open_page
+):
+    page, record = open_page(demo_board.url)
+    wait_scalars_ready(page)
+    failing = re.compile(r"/api/scalars/multi\?")
+    body = json.dumps({"error": {"code": 503, "message": "unavailable"}})
+    page.route(failing, lambda route: route.fulfill(status=503, body=body))
+    record.requests.clear()
+    page.reload()
+    wait_card_drawn(page, "loss/train")
+    assert {t["run"] for t in traces(page, "loss/train") if t["kind"] == "raw"} == MLP_RUNS
+    asked = [parse_qs(urlsplit(u).query) for u in record.requests if "/api/scalars?" in u]
+    assert {q["run"][0] for q in asked if q["tag"] == ["loss/train"]} == MLP_RUNS
+    assert record.errors and all("503" in e for e in record.errors)  # the failed requests
+    assert record.foreign == []

@@ -4,6 +4,7 @@ browser against the real board (SPEC §6)."""
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -210,6 +211,12 @@ def test_time_to_draw_20_runs_by_10_tags(tmp_path, start_board, open_page):
         ".scalar-card[data-state=drawn] .plot", "p => p.data.length"
     )
     assert traces_per_card == 40  # raw + smoothed for each of the 20 runs
+    # a card costs one request (all its runs), not one per (run, tag)
+    scalars = [urlsplit(u) for u in record.requests if "/api/scalars" in u]
+    assert {u.path for u in scalars} == {"/api/scalars/multi"}
+    tags = [parse_qs(u.query)["tag"][0] for u in scalars]
+    assert len(tags) == len(set(tags)) >= drawn
+    assert all(len(parse_qs(u.query)["run"]) == 20 for u in scalars)
     record.assert_clean()
 
 

@@ -27,6 +27,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EXTRA_PATHS = ["/", "/static/plotly.min.js", "/openapi.json", "/docs", "/api/stream",
                "/healthz", "/no/such/page", "/index.html"]
 PARAMS = {"/api/scalars": {"run": "train", "tag": "loss"},
+          "/api/scalars/multi": {"run": ["train"], "tag": "loss"},
           "/data/plugin/scalars/scalars": {"run": "train", "tag": "loss"},
           "/api/images": {"run": "train", "tag": "loss"},
           "/api/image": {"run": "train", "tag": "loss"},
