@@ -115,43 +115,15 @@ def digit_grid(rng, rows=4, cols=4):
     return (stops[lo] * (1 - frac) + stops[lo + 1] * frac).astype(np.uint8)
 
 
-def flow_cnn_graph():
-    """A small CNN training graph built with `flow` (TF1 API), as a GraphDef."""
-    import flow as tf
-
-    graph = tf.Graph()
-    with graph.as_default():
-        x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="images")
-        y = tf.placeholder(tf.int64, [None], name="labels")
-        h = x
-        for name, cin, cout in (("conv1", 1, 8), ("conv2", 8, 16)):
-            with tf.variable_scope(name):
-                w = tf.get_variable("weights", [3, 3, cin, cout])
-                b = tf.get_variable("bias", [cout], initializer=tf.zeros_initializer())
-                h = tf.nn.conv2d(h, w, strides=[1, 1, 1, 1], padding="SAME")
-                h = tf.nn.relu(tf.nn.bias_add(h, b))
-                h = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
-        with tf.variable_scope("dense"):
-            w = tf.get_variable("weights", [7 * 7 * 16, 10])
-            logits = tf.matmul(tf.reshape(h, [-1, 7 * 7 * 16]), w)
-        with tf.name_scope("loss"):
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-            )
-        tf.train.AdamOptimizer(1e-3).minimize(loss)
-        tf.global_variables_initializer()
-    return graph.as_graph_def()
-
-
-def realistic(root: Path, steps: int = 400, graph=None) -> Path:
-    """Three learning-rate runs with curves, histograms, images and a graph (`graph`, a
-    GraphDef, or the hand-built MLP of mlp_graph())."""
+def realistic(root: Path, steps: int = 400) -> Path:
+    """Three learning-rate runs with curves, histograms, images and the hand-built MLP graph
+    of mlp_graph()."""
     rng = np.random.default_rng(7)
     t0 = 1_764_200_000.0
     for k, lr in enumerate((0.1, 0.03, 0.01)):
         run = root / f"mlp/lr={lr}"
         with SummaryWriter(str(run)) as w:
-            w.add_graph(graph if graph is not None else mlp_graph())
+            w.add_graph(mlp_graph())
             rate = 6.0 * lr**0.5
             for step in range(0, steps + 1, 2):
                 wall = t0 + step * (1.5 + 0.3 * k)
