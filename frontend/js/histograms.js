@@ -108,15 +108,10 @@ function distributionTraces(steps, color) {
   return traces;
 }
 
-class HistogramCard {
+class HistogramCard extends LiveCard {
   constructor(run, tag) {
-    this.run = run;
-    this.tag = tag;
-    this.steps = [];
-    this.shown = false;
-    this.gen = 0;
-    const swatch = el("span", { class: "run-swatch", "aria-hidden": "true" });
-    swatch.style.background = runColor(run);
+    super(run, tag);
+    const swatch = this.swatch();
     this.plot = el("div", {
       class: "plot tall",
       role: "figure",
@@ -131,31 +126,6 @@ class HistogramCard {
       this.plot,
       el("div", { class: "card-foot" }, this.meta),
     );
-  }
-
-  show() {
-    if (this.shown) return;
-    this.shown = true;
-    this.load();
-  }
-
-  refresh() {
-    if (!this.shown) return;
-    if (this.loading) this.again = true; // coalesce bursts of new steps
-    else this.load();
-  }
-
-  async load() {
-    this.loading = true;
-    try {
-      await this.fetchAndRender();
-    } finally {
-      this.loading = false;
-      if (this.again) {
-        this.again = false;
-        setTimeout(() => this.refresh(), 300);
-      }
-    }
   }
 
   async fetchAndRender() {

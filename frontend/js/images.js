@@ -3,8 +3,8 @@
 // live arrival of new steps (the slider follows the newest step unless moved back).
 
 import { fetchImages, imageUrl } from "./api.js";
-import { runColor } from "./colors.js";
 import { el } from "./dom.js";
+import { LiveCard } from "./live_card.js";
 import { visibleRuns } from "./runs.js";
 import { state } from "./state.js";
 import { groupOf, layoutGroups, naturalCompare, runsWithTag, tagsOf } from "./tags.js";
@@ -23,18 +23,13 @@ function formatTime(seconds) {
   });
 }
 
-class ImageCard {
+class ImageCard extends LiveCard {
   constructor(run, tag) {
-    this.run = run;
-    this.tag = tag;
-    this.steps = [];
+    super(run, tag);
     this.stepIndex = -1;
     this.sample = 0;
     this.follow = true;
-    this.shown = false;
-    this.gen = 0;
-    const swatch = el("span", { class: "run-swatch", "aria-hidden": "true" });
-    swatch.style.background = runColor(run);
+    const swatch = this.swatch();
     this.img = el("img", { alt: "", decoding: "async" });
     this.meta = el("p", { class: "image-meta" });
     this.stepSlider = el("input", {
@@ -78,31 +73,6 @@ class ImageCard {
       el("label", { class: "slider-row" }, this.stepLabel, this.stepSlider),
       this.sampleRow,
     );
-  }
-
-  show() {
-    if (this.shown) return;
-    this.shown = true;
-    this.load();
-  }
-
-  refresh() {
-    if (!this.shown) return;
-    if (this.loading) this.again = true; // coalesce bursts of new steps
-    else this.load();
-  }
-
-  async load() {
-    this.loading = true;
-    try {
-      await this.fetchAndRender();
-    } finally {
-      this.loading = false;
-      if (this.again) {
-        this.again = false;
-        setTimeout(() => this.refresh(), 300);
-      }
-    }
   }
 
   async fetchAndRender() {
