@@ -7,6 +7,7 @@ import { fetchHistograms } from "./api.js";
 import { runColor, withAlpha } from "./colors.js";
 import { cssVar, el } from "./dom.js";
 import { percentiles, rebin, sampleEvenly } from "./histogram_math.js";
+import { LiveCard } from "./live_card.js";
 import { PLOT_CONFIG, baseLayout, plotlyReady, whenPlotly } from "./plots.js";
 import { visibleRuns } from "./runs.js";
 import { state } from "./state.js";
