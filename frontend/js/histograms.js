@@ -7,13 +7,10 @@ import { fetchHistograms } from "./api.js";
 import { runColor, withAlpha } from "./colors.js";
 import { cssVar, el } from "./dom.js";
 import { percentiles, rebin, sampleEvenly } from "./histogram_math.js";
-import { LiveCard } from "./live_card.js";
+import { CardSet, LiveCard } from "./live_card.js";
 import { PLOT_CONFIG, baseLayout, plotlyReady, whenPlotly } from "./plots.js";
-import { visibleRuns } from "./runs.js";
 import { state } from "./state.js";
-import { groupOf, layoutGroups, naturalCompare, runsWithTag, tagsOf } from "./tags.js";
 
-const SEP = "\u0000";
 const RIDGES = 40;
 const BINS = 40;
 // TensorBoard's distribution basis points: 0, 6.68, 15.87, 30.85, 50, … 100 percent.
@@ -23,7 +20,6 @@ const BANDS = [
   [15.87, 84.13],
   [30.85, 69.15],
 ];
-const cards = new Map();
 
 function offsetTraces(steps, color) {
   const shown = sampleEvenly(steps, RIDGES);
@@ -165,47 +161,13 @@ class HistogramCard extends LiveCard {
   }
 }
 
-const observer = new IntersectionObserver(
-  (entries) => {
-    for (const entry of entries) {
-      if (!entry.isIntersecting) continue;
-      cards.get(entry.target.dataset.key)?.show();
-      observer.unobserve(entry.target);
-    }
-  },
-  { rootMargin: "300px 0px" },
-);
+const cards = new CardSet("histograms", (run, tag) => new HistogramCard(run, tag), (card) => {
+  if (plotlyReady()) window.Plotly.purge(card.plot);
+});
 
 /** (Re)build the histogram cards for the current runs and tag filter. */
 export function renderHistograms(root) {
-  const runs = visibleRuns();
-  const keys = [];
-  for (const tag of tagsOf(runs, "histograms", state.tags)) {
-    for (const run of runsWithTag(runs, "histograms", tag)) keys.push(`${tag}${SEP}${run}`);
-  }
-  const order = new Map(runs.map((run, i) => [run.name, i]));
-  keys.sort((a, b) => {
-    const [tagA, runA] = a.split(SEP);
-    const [tagB, runB] = b.split(SEP);
-    return naturalCompare(tagA, tagB) || order.get(runA) - order.get(runB);
-  });
-  for (const [key, card] of cards) {
-    if (!keys.includes(key)) {
-      if (plotlyReady()) window.Plotly.purge(card.plot);
-      card.element.remove();
-      cards.delete(key);
-    }
-  }
-  for (const key of keys) {
-    if (cards.has(key)) continue;
-    const [tag, run] = key.split(SEP);
-    const card = new HistogramCard(run, tag);
-    card.element.dataset.key = key;
-    cards.set(key, card);
-    observer.observe(card.element);
-  }
-  layoutGroups(root, keys, (key) => groupOf(key.split(SEP)[0]), (key) => cards.get(key).element);
-  return keys.length;
+  return cards.render(root);
 }
 
 /** Redraw every histogram (view mode or theme changed). */
@@ -215,7 +177,7 @@ export function redrawHistograms() {
 
 /** A stream message for a histogram tag. */
 export function onHistogramData(message) {
-  cards.get(`${message.tag}${SEP}${message.run}`)?.refresh();
+  cards.get(message.run, message.tag)?.refresh();
 }
 
 /** Re-fetch every card on screen (the reload button; the stream normally does this). */

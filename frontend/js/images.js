@@ -4,13 +4,9 @@
 
 import { fetchImages, imageUrl } from "./api.js";
 import { el } from "./dom.js";
-import { LiveCard } from "./live_card.js";
-import { visibleRuns } from "./runs.js";
+import { CardSet, LiveCard } from "./live_card.js";
 import { state } from "./state.js";
-import { groupOf, layoutGroups, naturalCompare, runsWithTag, tagsOf } from "./tags.js";
 
-const cards = new Map(); // key -> ImageCard
-const SEP = "\u0000";
 
 function formatTime(seconds) {
   return new Date(seconds * 1000).toLocaleString(undefined, {
@@ -129,49 +125,13 @@ class ImageCard extends LiveCard {
   }
 }
 
-const observer = new IntersectionObserver(
-  (entries) => {
-    for (const entry of entries) {
-      if (!entry.isIntersecting) continue;
-      cards.get(entry.target.dataset.key)?.show();
-      observer.unobserve(entry.target);
-    }
-  },
-  { rootMargin: "300px 0px" },
-);
+const cards = new CardSet("images", (run, tag) => new ImageCard(run, tag));
 
 /** (Re)build the image cards for the current runs and tag filter. */
 export function renderImages(root) {
-  const runs = visibleRuns();
-  const keys = [];
-  for (const tag of tagsOf(runs, "images", state.tags)) {
-    for (const run of runsWithTag(runs, "images", tag)) keys.push(`${tag}${SEP}${run}`);
-  }
-  const order = new Map(runs.map((run, i) => [run.name, i]));
-  keys.sort((a, b) => {
-    const [tagA, runA] = a.split(SEP);
-    const [tagB, runB] = b.split(SEP);
-    return naturalCompare(tagA, tagB) || order.get(runA) - order.get(runB);
-  });
-  for (const [key, card] of cards) {
-    if (!keys.includes(key)) {
-      card.element.remove();
-      cards.delete(key);
-    }
-  }
-  for (const key of keys) {
-    if (cards.has(key)) continue;
-    const [tag, run] = key.split(SEP);
-    const card = new ImageCard(run, tag);
-    card.element.dataset.key = key;
-    cards.set(key, card);
-    observer.observe(card.element);
-  }
-  layoutGroups(root, keys, (key) => groupOf(key.split(SEP)[0]), (key) => cards.get(key).element, {
-    wide: true,
-  });
+  const count = cards.render(root, { wide: true });
   applyActualSize(root);
-  return keys.length;
+  return count;
 }
 
 /** Toggle natural-size rendering for every image. */
@@ -181,7 +141,7 @@ export function applyActualSize(root) {
 
 /** A stream message for an image tag. */
 export function onImageData(message) {
-  cards.get(`${message.tag}${SEP}${message.run}`)?.refresh();
+  cards.get(message.run, message.tag)?.refresh();
 }
 
 /** Re-fetch every card on screen (the reload button; the stream normally does this). */
