@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from writer.events import HistogramItem
+
 _GROWTH = 1.5
 _MIN_CAPACITY = 64
 _EVENT_LOG = 4096
@@ -51,18 +53,6 @@ class ImageStep(NamedTuple):
     step: int
     wall_time: float
     samples: tuple[ImageSample, ...]
-
-
-class HistogramStep(NamedTuple):
-    step: int
-    wall_time: float
-    min: float
-    max: float
-    num: float
-    sum: float
-    sum_squares: float
-    bucket_limits: list
-    bucket_counts: list
 
 
 class Change(NamedTuple):
@@ -128,7 +118,7 @@ class RunData:
         self.name = name
         self.scalars: dict[str, ScalarSeries] = {}
         self.images: dict[str, dict[int, ImageStep]] = {}
-        self.histograms: dict[str, dict[int, HistogramStep]] = {}
+        self.histograms: dict[str, dict[int, HistogramItem]] = {}
         self.graph: bytes | None = None
         self.graph_version = 0
         self.corrupt_records = 0
@@ -204,7 +194,7 @@ class Store:
                 return None
             return [by_step[s] for s in sorted(by_step)]
 
-    def histograms(self, run: str, tag: str) -> list[HistogramStep] | None:
+    def histograms(self, run: str, tag: str) -> list[HistogramItem] | None:
         with self.lock:
             data = self.runs.get(run)
             by_step = data.histograms.get(tag) if data else None

@@ -31,7 +31,7 @@ from writer.events import (
     parse_event,
 )
 
-from ..store import HistogramStep, ImageSample, ImageStep, RunData, ScalarSeries, Store
+from ..store import ImageSample, ImageStep, RunData, ScalarSeries, Store
 from . import fastscalars
 
 log = logging.getLogger("board.loader")
@@ -75,7 +75,7 @@ class Batch:
     def __init__(self) -> None:
         self.scalars: dict[str, tuple[list, list, list]] = {}
         self.images: dict[str, dict[int, ImageStep]] = {}
-        self.histograms: dict[str, dict[int, HistogramStep]] = {}
+        self.histograms: dict[str, dict[int, HistogramItem]] = {}
         self.graph: bytes | None = None
         self.graph_step = 0
         self.corrupt = 0
@@ -242,9 +242,7 @@ def _ingest_slow(store: Store, state: RunState, path: str, records) -> None:
                 samples = (prev.samples if same_event else ()) + (sample,)
                 by_step[item.step] = ImageStep(item.step, item.wall_time, samples)
             elif kind is HistogramItem:
-                batch.histograms.setdefault(item.tag, {})[item.step] = HistogramStep(
-                    item.step, item.wall_time, item.min, item.max, item.num, item.sum,
-                    item.sum_squares, list(item.bucket_limits), list(item.bucket_counts))
+                batch.histograms.setdefault(item.tag, {})[item.step] = item
             elif kind is GraphItem:
                 # As TensorBoard: a graph_def wins over the graph inside a meta_graph_def.
                 from_meta = event.HasField("meta_graph_def")
