@@ -22,6 +22,7 @@ export function baseLayout() {
     linecolor: cssVar("--border"),
     tickfont: { size: 10, color: text },
     automargin: true,
+    ticklabeloverflow: "allow", // labels fit the margins: skip plotly's per-label overflow measuring
   };
   return {
     margin: { l: 48, r: 12, t: 8, b: 32 },

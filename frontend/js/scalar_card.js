@@ -53,6 +53,9 @@ export class ScalarCard {
     this.plot = el("div", { class: "plot", role: "figure", "aria-label": `Chart of ${tag}` });
     this.note = el("p", { class: "card-note", hidden: true });
     this.menu = el("ul", { class: "download-menu" });
+    this.download = el("details", { class: "download" }, el("summary", { text: "Download" }), this.menu);
+    // the links are built when the menu opens: 20 runs x 10 tags of them slow the first render
+    this.download.addEventListener("toggle", () => this.renderMenu());
     this.element = el(
       "article",
       { class: "card scalar-card", dataset: { tag, state: "waiting" } },
@@ -64,7 +67,7 @@ export class ScalarCard {
         { class: "card-foot" },
         el("span", { class: "points" }),
         el("span", { class: "spacer" }),
-        el("details", { class: "download" }, el("summary", { text: "Download" }), this.menu),
+        this.download,
       ),
     );
   }
@@ -109,7 +112,7 @@ export class ScalarCard {
     if (same) return;
     this.runs = runs;
     for (const run of [...this.series.keys()]) if (!runs.includes(run)) this.series.delete(run);
-    this.renderMenu();
+    if (this.download.open) this.renderMenu();
     if (!this.shown) return;
     this.loadRuns(runs.filter((run) => !this.series.has(run)));
     this.queueDraw();
@@ -355,6 +358,7 @@ export class ScalarCard {
   }
 
   renderMenu() {
+    if (!this.download.open) return;
     const items = this.runs.map((run) => {
       const base = `${run}_${this.tag}`.replace(/[^\w.-]+/g, "_");
       return el(

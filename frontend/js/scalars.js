@@ -7,34 +7,66 @@ import { ScalarCard } from "./scalar_card.js";
 import { state } from "./state.js";
 import { groupOf, layoutGroups, runsWithTag, tagsOf } from "./tags.js";
 
-const MARGIN = 150; // px beyond the viewport that count as on screen
+const PREFETCH = 600; // px below and above the viewport loaded once the visible cards are drawn
 const cards = new Map(); // tag -> ScalarCard
+const near = new Set(); // cards close to the viewport, waiting for the visible ones to draw
 let container = null;
 let firstDrawAt = null;
 
-const observer = new IntersectionObserver(
+const cardOf = (target) => cards.get(target.closest(".scalar-card")?.dataset.tag);
+
+// A card loads as soon as its chart area is on screen, and those near the screen load once
+// every card on screen is drawn: the charts the user sees come first, scrolling finds the
+// next ones ready.
+const visibleObserver = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    if (entry.isIntersecting) cardOf(entry.target)?.show();
+  }
+});
+const nearObserver = new IntersectionObserver(
   (entries) => {
     for (const entry of entries) {
-      if (!entry.isIntersecting) continue;
-      const card = cards.get(entry.target.dataset.tag);
-      if (card) card.show();
-      observer.unobserve(entry.target);
+      const card = cardOf(entry.target);
+      if (card && entry.isIntersecting && !card.shown) near.add(card);
+      else if (card) near.delete(card);
     }
+    prefetch();
   },
-  { rootMargin: `${MARGIN}px 0px` },
+  { rootMargin: `${PREFETCH}px 0px` },
 );
 
-function onDrawn() {
+function observe(card) {
+  visibleObserver.observe(card.plot);
+  nearObserver.observe(card.plot);
+}
+
+function unobserve(card) {
+  visibleObserver.unobserve(card.plot);
+  nearObserver.unobserve(card.plot);
+  near.delete(card);
+}
+
+/** Whether some card that started loading is not drawn yet. */
+function busy() {
+  return [...cards.values()].some((card) => card.shown && card.element.dataset.state !== "drawn");
+}
+
+function prefetch() {
+  if (!near.size || busy()) return;
+  for (const card of near) card.show();
+  near.clear();
+}
+
+function onDrawn(card) {
+  unobserve(card);
   // The view counts as drawn when every card that has started loading is drawn.
-  const started = [...cards.values()].filter((card) => card.shown);
-  const drawn = started.filter((card) => card.element.dataset.state === "drawn");
-  if (started.length && drawn.length === started.length) {
-    container.dataset.ready = "1";
-    if (firstDrawAt === null) {
-      firstDrawAt = performance.now();
-      container.dataset.firstDrawMs = String(Math.round(firstDrawAt));
-    }
+  if (busy()) return;
+  container.dataset.ready = "1";
+  if (firstDrawAt === null) {
+    firstDrawAt = performance.now();
+    container.dataset.firstDrawMs = String(Math.round(firstDrawAt));
   }
+  prefetch();
 }
 
 /** (Re)build the card list for the current runs, filters and tags. */
@@ -44,6 +76,7 @@ export function renderScalars(root) {
   const tags = tagsOf(runs, "scalars", state.tags);
   for (const [tag, card] of cards) {
     if (!tags.includes(tag)) {
+      unobserve(card);
       card.destroy();
       cards.delete(tag);
     }
@@ -52,7 +85,7 @@ export function renderScalars(root) {
     if (!cards.has(tag)) {
       const card = new ScalarCard(tag, { onDrawn });
       cards.set(tag, card);
-      observer.observe(card.element);
+      observe(card);
     }
     cards.get(tag).setRuns(runsWithTag(runs, "scalars", tag));
   }
@@ -68,11 +101,10 @@ export function renderScalars(root) {
  */
 function showCardsOnScreen(root) {
   if (root.hidden) return;
-  const bottom = window.innerHeight + MARGIN;
   for (const card of cards.values()) {
     if (card.shown) continue;
-    const box = card.element.getBoundingClientRect();
-    if (box.bottom >= -MARGIN && box.top <= bottom && box.height > 0) card.show();
+    const box = card.plot.getBoundingClientRect();
+    if (box.bottom > 0 && box.top < window.innerHeight && box.height > 0) card.show();
   }
 }
 

@@ -26,9 +26,11 @@ export function groupOf(tag) {
   return cut < 0 ? tag : tag.slice(0, cut);
 }
 
+const COLLATOR = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
 /** Compare strings with embedded numbers in numeric order ("layer2" < "layer10"). */
 export function naturalCompare(a, b) {
-  return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" }) || (a < b ? -1 : 1);
+  return COLLATOR.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /**

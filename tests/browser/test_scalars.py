@@ -196,6 +196,10 @@ def test_points_without_global_step_are_plotted_by_arrival(demo_board, open_page
 def test_download_links_point_at_the_board(demo_board, open_page):
     page, record = open_page(demo_board.url + "#tags=^loss/train$")
     wait_card_drawn(page, "loss/train")
+    assert page.eval_on_selector_all(f"{card_selector('loss/train')} .download-menu a",
+                                     "els => els.length") == 0  # built when the menu opens
+    page.click(f"{card_selector('loss/train')} .download > summary")
+    page.wait_for_selector(f"{card_selector('loss/train')} .download-menu a")
     links = page.eval_on_selector_all(
         f"{card_selector('loss/train')} .download-menu a", "els => els.map(e => e.href)"
     )
