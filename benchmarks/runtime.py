@@ -17,9 +17,15 @@ of ``--rounds`` rounds of ``--steps`` steps after warm-up, and the best over ``-
 passes that run the peers in turn (the minimum is the least disturbed by other load on a
 shared machine). The hand-written numpy peer keeps freed memory in the heap as a flow Session
 does (``flow.session.keep_freed_memory``), so the two differ by their code, not by malloc
-settings. Prints one markdown table.
+settings. Prints one markdown table, then which BLAS kernels numpy (and so flow) ran.
+
+numpy's OpenBLAS picks its kernels from the CPU's id at start-up; a CPU newer than the OpenBLAS
+build (AMD Zen 5 with OpenBLAS 0.3.31) gets a fallback (Haswell, AVX2) at about half the
+AVX-512 rate. ``--openblas-coretype SkylakeX`` sets ``OPENBLAS_CORETYPE`` for the numpy and flow
+peers, as a user would in their shell, to show what the same code does with the right kernels.
 
     .venv/bin/python benchmarks/runtime.py [--threads 1] [--steps 20] [--rounds 5] [--passes 2]
+        [--openblas-coretype SkylakeX]
 """
 
 from __future__ import annotations
@@ -259,9 +265,31 @@ def _time(step, steps, rounds):
     return min(times)
 
 
+def blas_kernels() -> str:
+    """numpy's BLAS and the kernels it picked for this CPU, e.g. "openblas 0.3.31 (Haswell)"."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (install threadpoolctl to see it)"
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas":
+            return f"{pool['internal_api']} {pool['version']} ({pool.get('architecture')})"
+    return "unknown"
+
+
+def cpu_has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx512f" in f.read()
+    except OSError:
+        return False
+
+
 def worker(peer, threads, steps, rounds):
     """Run in a subprocess: time every workload of ``peer``, print JSON."""
     out = {}
+    if peer in ("numpy", "flow"):
+        out["blas"] = blas_kernels()
     if peer == "numpy":
         sys.path.insert(0, ROOT)
         from flow.session import keep_freed_memory
@@ -298,6 +326,8 @@ def worker(peer, threads, steps, rounds):
 
 def run_peer(python, peer, args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    if args.openblas_coretype and peer in ("numpy", "flow"):
+        env["OPENBLAS_CORETYPE"] = args.openblas_coretype
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(args.threads)
     cmd = [python, os.path.abspath(__file__), "--worker", peer, "--threads", str(args.threads),
@@ -317,6 +347,8 @@ def main():
     p.add_argument("--passes", type=int, default=2)
     p.add_argument("--torch-python", default="/tmp/torchvenv/bin/python")
     p.add_argument("--tf-python", default="/tmp/tfvenv/bin/python")
+    p.add_argument("--openblas-coretype", metavar="NAME",
+                   help="OPENBLAS_CORETYPE for the numpy and flow peers (e.g. SkylakeX)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -336,7 +368,7 @@ def main():
                 continue
             best = res.setdefault(name, got)
             for key, value in got.items():
-                best[key] = min(best[key], value)
+                best[key] = value if key == "blas" else min(best[key], value)
 
     def cell(peer, key, fmt):
         r = res.get(peer)
@@ -364,6 +396,12 @@ def main():
     gflops = lambda v: f"{2 * GEMM_N ** 3 / v / 1e9:.0f}"  # noqa: E731
     print(f"| float32 matmul {GEMM_N}^3, the BLAS rate (GFLOP/s) | {cell('numpy', 'gemm', gflops)} "
           f"| = numpy | {cell('torch', 'gemm', gflops)} | {cell('tf', 'gemm', gflops)} | n/a | n/a |")
+    blas = res.get("flow", res.get("numpy", {})).get("blas", "unknown")
+    forced = f", OPENBLAS_CORETYPE={args.openblas_coretype}" if args.openblas_coretype else ""
+    print(f"\nnumpy's BLAS (flow's matmuls and convolutions): {blas}{forced}")
+    if not args.openblas_coretype and "(Haswell)" in blas and cpu_has_avx512():
+        print("This CPU has AVX-512 but numpy's OpenBLAS picked its AVX2 (Haswell) kernels: it "
+              "does not know this CPU model. Compare with --openblas-coretype SkylakeX.")
 
 
 if __name__ == "__main__":
