@@ -1,4 +1,5 @@
-"""Suite-wide rules: in CI (CI=true) the browser and compat tiers may not skip."""
+"""Suite-wide rules: in CI (CI=true) the browser and compat tiers may not skip; figures a
+test measures (never asserts) are printed in a "measurements" section at the end of the run."""
 
 import os
 
@@ -17,3 +18,21 @@ def pytest_runtest_makereport(item, call):
     if tiers:
         report.outcome = "failed"
         report.longrepr = f"{sorted(tiers)} tests must run in CI, but this one skipped: {report.longrepr}"
+
+
+_MEASUREMENTS_KEY = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def report_measurement(request):
+    """report_measurement("what: figure") adds a line to the end-of-run measurements section."""
+    lines = request.config.stash.setdefault(_MEASUREMENTS_KEY, [])
+    return lambda line: lines.append(f"{request.node.nodeid}: {line}")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = config.stash.get(_MEASUREMENTS_KEY, [])
+    if lines:
+        terminalreporter.section("measurements")
+        for line in lines:
+            terminalreporter.write_line(line)

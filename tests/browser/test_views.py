@@ -198,7 +198,7 @@ def test_new_points_appear_without_reload(tmp_path, start_board, open_page):
     record.assert_clean()
 
 
-def test_time_to_draw_20_runs_by_10_tags(tmp_path, start_board, open_page):
+def test_time_to_draw_20_runs_by_10_tags(tmp_path, start_board, open_page, report_measurement):
     board = start_board(many_runs(tmp_path)).wait_loaded()  # time the page, not the load
     start = time.perf_counter()
     page, record = open_page(board.url)
@@ -213,9 +213,9 @@ def test_time_to_draw_20_runs_by_10_tags(tmp_path, start_board, open_page):
             return r.bottom > 0 && r.top < window.innerHeight;
         }).map((c) => c.dataset.state)""",
     )
-    print(f"\nscalars view (20 runs x 10 tags): the {len(on_screen)} charts on screen drawn "
-          f"{first_draw} ms after navigation start ({elapsed * 1000:.0f} ms including opening "
-          "the page and polling for it)")
+    report_measurement(f"scalars view (20 runs x 10 tags): the {len(on_screen)} charts on screen "
+                       f"drawn {first_draw} ms after navigation start ({elapsed * 1000:.0f} ms "
+                       "including opening the page and polling for it)")
     assert on_screen and set(on_screen) == {"drawn"}
     traces_per_card = page.eval_on_selector(
         ".scalar-card[data-state=drawn] .plot", "p => p.data.length"
