@@ -14,9 +14,24 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _BLOCK = 128
+
+
+@functools.lru_cache(maxsize=16)
+def _ema_matrices(w: float) -> tuple[np.ndarray, np.ndarray]:
+    """``powers[k] = w**k`` (k ≤ B) and ``tri[j, i] = w**(j-i)`` for i ≤ j, else 0 (read-only,
+    cached: building them costs more than smoothing a few thousand points)."""
+    powers = w ** np.arange(_BLOCK + 1, dtype=np.float64)
+    j = np.arange(_BLOCK)
+    diff = j[:, None] - j[None, :]
+    tri = np.where(diff >= 0, powers[np.clip(diff, 0, _BLOCK)], 0.0)
+    powers.setflags(write=False)
+    tri.setflags(write=False)
+    return powers, tri
 
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
@@ -37,11 +52,7 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     padded = np.zeros(nblocks * _BLOCK)
     padded[:m] = yf
     blocks = padded.reshape(nblocks, _BLOCK)
-    # powers[k] = w**k; tri[j, i] = w**(j-i) for i <= j.
-    powers = w ** np.arange(_BLOCK + 1, dtype=np.float64)
-    j = np.arange(_BLOCK)
-    diff = j[:, None] - j[None, :]
-    tri = np.where(diff >= 0, powers[np.clip(diff, 0, _BLOCK)], 0.0)
+    powers, tri = _ema_matrices(w)
     inner = (1.0 - w) * (blocks @ tri.T)  # EMA within each block, starting from 0
     carry = np.empty(nblocks)  # EMA value at the end of the previous block
     last = 0.0
