@@ -261,10 +261,11 @@ def _histogram_from_tensor(tag, step, wall, tensor) -> HistogramItem | None:
         return HistogramItem(tag, step, wall, 0.0, 0.0, 0.0, 0.0, 0.0, [], [])
     # TF2 tensors keep only bucket edges and counts; sum and sum of squares are estimated
     # from bucket centres.
-    centre = (left + right) / 2
+    with np.errstate(over="ignore", invalid="ignore"):  # huge edges: the sums become ±inf
+        centre = (left + right) / 2
+        total, total_sq = float((count * centre).sum()), float((count * centre * centre).sum())
     return HistogramItem(
-        tag, step, wall, float(left[0]), float(right[-1]), float(count.sum()),
-        float((count * centre).sum()), float((count * centre * centre).sum()),
+        tag, step, wall, float(left[0]), float(right[-1]), float(count.sum()), total, total_sq,
         right.tolist(), count.tolist(),
     )
 
