@@ -363,12 +363,13 @@ class Graph:
     # -- export --------------------------------------------------------------------
     def as_graph_def(self, from_version=None, add_shapes=False):
         """The ``GraphDef`` (writer.proto.graph_pb2) with TF op types and attrs."""
-        from flow.framework.graph_def import node_def
+        from flow.framework.graph_def import node_defs
         from writer.proto import graph_pb2
 
         gd = graph_pb2.GraphDef()
         gd.versions.producer = GRAPH_DEF_VERSION
-        gd.node.extend(node_def(op, add_shapes) for op in self._ops[from_version or 0:])
+        for op in self._ops[from_version or 0:]:
+            gd.node.extend(node_defs(op, add_shapes))
         return gd
 
     graph_def_versions = property(lambda self: self.as_graph_def().versions)

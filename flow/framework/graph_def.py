@@ -4,6 +4,16 @@ Exported attrs are the names the op's row lists (``flow.kernels.CORE`` or
 ``flow.ops.registry.OPS``); Python values become ``AttrValue``s (DType → type, TensorShape →
 shape, ndarray → tensor, lists → list). ``add_shapes=True`` adds ``_output_shapes`` as
 TensorFlow's FileWriter does.
+
+Gradient nodes leave in TensorFlow's own form, so that TF imports a training graph (a
+``.meta``) and can run it: ``SymbolicGradient`` with ``f`` naming the forward op and its attrs,
+the forward op's N inputs followed by one upstream gradient per forward output (a
+``ZerosLike`` node, ``<node>/zeros_<k>``, stands in for an output nobody differentiates), and
+one output per forward input, with ``Tin``/``Tout`` their dtypes. flow's node computes only
+the input gradients someone uses; a consumer's input ``grad:j`` is written as the index of
+that forward input. TF runs such a node through the op's registered C++ gradient; the
+cross-entropy ops have none, so their logits gradient leaves as the nodes TF's Python
+gradient builds: ``Mul(ExpandDims(dloss, -1), backprop)``.
 """
 
 from __future__ import annotations
@@ -77,18 +87,102 @@ def _exported_attrs(op):
     return {k: op.attrs[k] for k in names if k in op.attrs}
 
 
-def node_def(op, add_shapes):
-    """The ``NodeDef`` of one Operation (inputs ``name``/``name:1``/``^control``)."""
-    nd = node_def_pb2.NodeDef(name=op.name, op=op.type)
-    nd.input.extend(t.op.name if t.value_index == 0 else t.name for t in op.inputs)
-    nd.input.extend("^" + c.name for c in op.control_inputs)
-    for key, value in _exported_attrs(op).items():
+def tensor_ref(t) -> str:
+    """A tensor as a NodeDef input: ``name`` for output 0, else ``name:index``."""
+    index = t.value_index
+    if t.op.type == "SymbolicGradient":
+        index = t.op.attrs["_wanted"][index]  # TF's node has an output per forward input
+    return t.op.name if index == 0 else f"{t.op.name}:{index}"
+
+
+def _set_attrs(nd, attrs) -> None:
+    for key, value in attrs.items():
         av = attr_value(value)
         if av is not None:
             nd.attr[key].CopyFrom(av)
+
+
+def _set_shapes(nd, shapes) -> None:
+    av = nd.attr["_output_shapes"]
+    av.list.SetInParent()
+    for shape in shapes:
+        av.list.shape.append(shape_proto(shape.as_tuple()))
+
+
+def node_defs(op, add_shapes):
+    """The ``NodeDef``s of one Operation: its own, plus the ``ZerosLike`` stand-ins a gradient
+    node needs (module docstring)."""
+    if op.type == "SymbolicGradient":
+        return _symbolic_gradient(op, add_shapes)
+    nd = node_def_pb2.NodeDef(name=op.name, op=op.type)
+    nd.input.extend(tensor_ref(t) for t in op.inputs)
+    nd.input.extend("^" + c.name for c in op.control_inputs)
+    _set_attrs(nd, _exported_attrs(op))
     if add_shapes and op.outputs:
-        av = nd.attr["_output_shapes"]
-        av.list.SetInParent()
-        for t in op.outputs:
-            av.list.shape.append(shape_proto(t.shape.as_tuple()))
-    return nd
+        _set_shapes(nd, [t.shape for t in op.outputs])
+    return [nd]
+
+
+def node_def(op, add_shapes):
+    """The ``NodeDef`` of one Operation (inputs ``name``/``name:1``/``^control``)."""
+    return node_defs(op, add_shapes)[0]
+
+
+_XENT = {"SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}
+
+
+def _xent_gradient(op, add_shapes):
+    """``dlogits = ExpandDims(dloss, -1) * backprop`` (the forward op's second output)."""
+    attrs = op.attrs
+    n_in, n_out = attrs["_n_in"], attrs["_n_out"]
+    backprop, dloss = op.inputs[n_in + 1], op.inputs[n_in + n_out]
+    dim = node_def_pb2.NodeDef(name=f"{op.name}/dim", op="Const")
+    _set_attrs(dim, {"dtype": dtypes.int32, "value": np.array(-1, np.int32)})
+    expand = node_def_pb2.NodeDef(name=f"{op.name}/ExpandDims", op="ExpandDims")
+    expand.input.extend([tensor_ref(dloss), dim.name])
+    _set_attrs(expand, {"T": dloss.dtype, "Tdim": dtypes.int32})
+    mul = node_def_pb2.NodeDef(name=op.name, op="Mul")
+    mul.input.extend([expand.name, tensor_ref(backprop)])
+    mul.input.extend("^" + c.name for c in op.control_inputs)
+    _set_attrs(mul, {"T": backprop.dtype})
+    if add_shapes:
+        _set_shapes(dim, [TensorShape([])])
+        _set_shapes(expand, [TensorShape([*dloss.shape.as_list(), 1])
+                             if dloss.shape.ndims is not None else TensorShape(None)])
+        _set_shapes(mul, [backprop.shape])
+    return [mul, dim, expand]
+
+
+def _symbolic_gradient(op, add_shapes):
+    attrs = op.attrs
+    if attrs["fwd_type"] in _XENT and list(attrs["_wanted"]) == [0] and attrs["_grad_mask"][0]:
+        return _xent_gradient(op, add_shapes)
+    n_in, n_out = attrs["_n_in"], attrs["_n_out"]
+    fwd_in, fwd_out = op.inputs[:n_in], op.inputs[n_in:n_in + n_out]
+    upstream = iter(op.inputs[n_in + n_out:])
+    nd = node_def_pb2.NodeDef(name=op.name, op="SymbolicGradient")
+    nd.input.extend(tensor_ref(t) for t in fwd_in)
+    extra = []
+    for k, (t, has_grad) in enumerate(zip(fwd_out, attrs["_grad_mask"], strict=True)):
+        if has_grad:
+            nd.input.append(tensor_ref(next(upstream)))
+            continue
+        zeros = node_def_pb2.NodeDef(name=f"{op.name}/zeros_{k}", op="ZerosLike")
+        zeros.input.append(tensor_ref(t))
+        _set_attrs(zeros, {"T": t.dtype})
+        if add_shapes:
+            _set_shapes(zeros, [t.shape])
+        extra.append(zeros)
+        nd.input.append(zeros.name)
+    nd.input.extend("^" + c.name for c in op.control_inputs)
+    fwd_type = attrs["fwd_type"]
+    names = exported_attr_names(fwd_type)
+    fwd_attrs = {k: v for k, v in attrs["_fwd_attrs"].items()
+                 if (k in names if names is not None else not k.startswith("_"))}
+    _set_attrs(nd, {"Tin": [t.dtype for t in (*fwd_in, *fwd_out)],
+                    "Tout": [t.dtype for t in fwd_in]})
+    nd.attr["f"].func.name = fwd_type
+    _set_attrs(nd.attr["f"].func, fwd_attrs)
+    if add_shapes:
+        _set_shapes(nd, [t.shape for t in fwd_in])
+    return [nd, *extra]

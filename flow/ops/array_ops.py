@@ -11,7 +11,7 @@ import builtins
 import numpy as np
 
 from flow.ops import array_kernels  # noqa: F401 - registers the rows
-from flow.ops.common import apply, as_tuple, static_value
+from flow.ops.common import apply, as_tuple, index_dtype, static_value
 
 __all__ = [  # the TF names ``import flow as tf`` exposes (``getitem`` serves ``t[...]``)
     "concat", "expand_dims", "fill", "gather", "identity", "one_hot", "ones", "ones_like", "pad",
@@ -28,7 +28,8 @@ def _tensor(value, dtype=None):
 
 
 def _int_input(value):
-    """A shape/axis argument: a numpy int32 array when constant, else the tensor itself."""
+    """A shape/axis argument: a numpy array when constant, else the tensor itself. As in TF,
+    Python ints become int32 (int64 when they do not fit); an int64 numpy array stays int64."""
     static = static_value(value)
     if static is None:
         if isinstance(value, list | tuple):  # a list mixing ints and scalar tensors
@@ -36,11 +37,15 @@ def _int_input(value):
         return value
     if static.dtype.kind not in "iub" and static.size:
         raise TypeError(f"expected integer values for a shape or axis, got {value!r}")
-    return static.astype(np.int64 if static.dtype == np.int64 else np.int32)
+    if isinstance(value, np.ndarray | np.generic) and static.dtype == np.int64:
+        return static
+    fits = not static.size or (static.min() >= -2**31 and static.max() < 2**31)
+    return static.astype(np.int32 if fits else np.int64)
 
 
 def reshape(tensor, shape, name=None):
-    return apply("Reshape", [tensor, _int_input(shape)], {"Tshape": np.int32}, name)
+    shape = _int_input(shape)
+    return apply("Reshape", [tensor, shape], {"Tshape": index_dtype(shape)}, name)
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -51,7 +56,8 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
             perm = range(rank(a) - 1, -1, -1)
         else:
             perm = np.arange(ndims - 1, -1, -1, dtype=np.int32)
-    return apply("Transpose", [a, _int_input(perm)], {"Tperm": np.int32}, name)
+    perm = _int_input(perm)
+    return apply("Transpose", [a, perm], {"Tperm": index_dtype(perm)}, name)
 
 
 def concat(values, axis, name="concat"):
@@ -61,7 +67,8 @@ def concat(values, axis, name="concat"):
     from flow.ops.math_ops import _convert_all
 
     values = _convert_all(values)
-    return apply("ConcatV2", [*values, _int_input(axis)], {"N": len(values), "Tidx": np.int32},
+    axis = _int_input(axis)
+    return apply("ConcatV2", [*values, axis], {"N": len(values), "Tidx": index_dtype(axis)},
                  name)
 
 
@@ -200,17 +207,20 @@ def expand_dims(input, axis=None, name=None, dim=None):
         axis = dim
     if axis is None:
         raise ValueError("expand_dims needs an 'axis' (the index of the new size-1 dim)")
-    return apply("ExpandDims", [input, _int_input(axis)], {"Tdim": np.int32}, name)
+    axis = _int_input(axis)
+    return apply("ExpandDims", [input, axis], {"Tdim": index_dtype(axis)}, name)
 
 
 def tile(input, multiples, name=None):
-    return apply("Tile", [input, _int_input(multiples)], {"Tmultiples": np.int32}, name)
+    multiples = _int_input(multiples)
+    return apply("Tile", [input, multiples], {"Tmultiples": index_dtype(multiples)}, name)
 
 
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     if str(mode).upper() != "CONSTANT" or constant_values != 0:
         raise NotImplementedError(f"pad supports mode='CONSTANT' with 0 fill only, got {mode!r}")
-    return apply("Pad", [tensor, _int_input(paddings)], {"Tpaddings": np.int32}, name)
+    paddings = _int_input(paddings)
+    return apply("Pad", [tensor, paddings], {"Tpaddings": index_dtype(paddings)}, name)
 
 
 def fill(dims, value, name=None):

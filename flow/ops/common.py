@@ -105,6 +105,12 @@ def static_value(value):
     return None
 
 
+def index_dtype(value):
+    """The dtype an index attr (``Tshape``, ``Tidx`` ...) must name: its input's (TF checks)."""
+    dtype = getattr(value, "dtype", None)
+    return np.int32 if dtype is None else dtype
+
+
 def _known_value(value):
     """A constant's value at graph-build time: a Python/numpy value or a ``Const`` tensor."""
     static = static_value(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from flow.ops import math_kernels  # noqa: F401 - registers the rows
-from flow.ops.common import apply, static_value
+from flow.ops.common import apply, index_dtype, static_value
 from flow.ops.registry import np_dtype
 
 __all__ = [  # the TF names ``import flow as tf`` exposes
@@ -264,8 +264,8 @@ def _reduce(op_type, x, axis, keepdims, keep_dims, name, reduction_indices=None)
         raise ValueError("Can not specify both 'keepdims' and 'keep_dims'; use 'keepdims'.")
     keep = bool(keepdims if keepdims is not None else keep_dims)
     x = convert_to_tensor(x)
-    return apply(op_type, [x, _axis_input(x, axis)],
-                 {"keep_dims": keep, "Tidx": np.int32}, name)
+    axis = _axis_input(x, axis)
+    return apply(op_type, [x, axis], {"keep_dims": keep, "Tidx": index_dtype(axis)}, name)
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,

@@ -174,13 +174,57 @@ def test_lists_holding_tensors_are_packed():
         assert sess.run(y, {x: np.ones((3, 4))}).shape == (6, 2)
 
 
-def test_gradient_nodes_are_exported_under_gradients_scope():
+def test_gradient_nodes_are_exported_in_tensorflows_form():
     x = tf.placeholder(tf.float32, [2], name="x")
-    tf.gradients(tf.reduce_sum(x * x), [x])
+    w = tf.placeholder(tf.float32, [2], name="w")
+    dw = tf.gradients(tf.reduce_sum(x * w), [w])[0]
+    tf.identity(dw, name="dw")
     nodes = {n.name: n for n in tf.get_default_graph().as_graph_def().node}
     grad = nodes["gradients/mul_grad/MulGrad"]
-    assert grad.op == "SymbolicGradient" and grad.attr["fwd_type"].s == b"Mul"
-    assert list(grad.input)[:2] == ["x", "x"]
+    assert grad.op == "SymbolicGradient"
+    assert grad.attr["f"].func.name == "Mul"
+    assert grad.attr["f"].func.attr["T"].type == tf.float32.as_datatype_enum
+    assert list(grad.input) == ["x", "w", "gradients/Sum_grad/SumGrad"]  # inputs, then dy
+    assert len(grad.attr["Tin"].list.type) == 3 and len(grad.attr["Tout"].list.type) == 2
+    assert "fwd_type" not in grad.attr  # TF refuses attrs its op does not declare
+    # flow's node only computes dw; a consumer reads it as TF's output 1 (the gradient of w)
+    assert list(nodes["dw"].input) == ["gradients/mul_grad/MulGrad:1"]
+
+
+def test_an_output_without_upstream_gradient_gets_a_zeros_like_stand_in():
+    logits = tf.placeholder(tf.float32, [3, 5], name="logits")
+    labels = tf.placeholder(tf.float32, [3, 5], name="labels")
+    loss = tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    tf.gradients(tf.reduce_sum(loss), [logits, labels])  # v2 differentiates the labels too
+    nodes = {n.name: n for n in tf.get_default_graph().as_graph_def().node}
+    (grad,) = [n for n in nodes.values() if n.op == "SymbolicGradient"
+               and n.attr["f"].func.name == "SoftmaxCrossEntropyWithLogits"]
+    assert list(grad.input[:2]) == ["logits", "labels"] and len(grad.input) == 4
+    zeros = nodes[grad.input[3]]  # nothing differentiates the backprop output
+    assert zeros.op == "ZerosLike" and list(zeros.input) == [loss.op.name + ":1"]
+
+
+def test_cross_entropy_gradients_leave_as_tensorflows_python_gradient():
+    logits = tf.placeholder(tf.float32, [3, 5], name="logits")
+    labels = tf.placeholder(tf.int64, [3], name="labels")
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    tf.gradients(tf.reduce_mean(loss), [logits])
+    nodes = {n.name: n for n in tf.get_default_graph().as_graph_def().node}
+    name = [k for k in nodes if k.endswith("SparseSoftmaxCrossEntropyWithLogitsGrad")][0]
+    mul, expand = nodes[name], nodes[name + "/ExpandDims"]
+    assert mul.op == "Mul" and list(mul.input) == [expand.name, loss.op.name + ":1"]
+    assert expand.op == "ExpandDims" and nodes[expand.input[1]].op == "Const"
+
+
+def test_index_attrs_name_their_inputs_dtype():
+    x = tf.placeholder(tf.float32, [2, 3], name="x")
+    tf.reshape(x, [3, -1], name="from_list")
+    tf.reshape(x, np.array([6], np.int64), name="from_int64")
+    nodes = {n.name: n for n in tf.get_default_graph().as_graph_def().node}
+    for name, dtype in (("from_list", tf.int32), ("from_int64", tf.int64)):
+        shape = nodes[nodes[name].input[1]]
+        assert shape.attr["dtype"].type == nodes[name].attr["Tshape"].type == \
+            dtype.as_datatype_enum
 
 
 def test_graph_def_conv2d_attrs():

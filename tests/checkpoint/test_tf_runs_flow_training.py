@@ -1,0 +1,63 @@
+"""TensorFlow imports flow's training graphs and trains with them (golden files, SPEC §2).
+
+tests/data/tf_train/<kind>/ holds what flow wrote (`model.ckpt*`, the `.meta` with the Adam
+training op, `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
+`import_meta_graph` on the `.meta`, restored the checkpoint and ran the `train_op` collection's
+op 3 times (tests/data/make_tf_training.py). Here flow must still export exactly that graph,
+node for node, and its own 3 steps must give TensorFlow's values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flow as tf
+from tests.data.make_tf_training import KINDS, STEPS, build_for_saving, feed
+from writer.proto import meta_graph_pb2
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "tf_train"
+
+
+def committed_meta(kind: str) -> meta_graph_pb2.MetaGraphDef:
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.ParseFromString((DATA / kind / "model.ckpt.meta").read_bytes())
+    return meta
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flow_exports_the_graph_tensorflow_trained_with(kind):
+    tf.reset_default_graph()
+    ours = build_for_saving(tf, kind)[-1].export_meta_graph()
+    theirs = committed_meta(kind)
+    assert [n.name for n in ours.graph_def.node] == [n.name for n in theirs.graph_def.node]
+    for mine, committed in zip(ours.graph_def.node, theirs.graph_def.node, strict=True):
+        assert mine == committed, mine.name
+    gradient_ops = {n.op for n in ours.graph_def.node if n.name.startswith("gradients/")}
+    assert "SymbolicGradient" in gradient_ops  # in TF's form: f, Tin, Tout
+    assert all(n.attr["f"].func.name and n.attr["Tout"].list.type
+               for n in ours.graph_def.node if n.op == "SymbolicGradient")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flow_training_steps_give_tensorflows_values(kind):
+    tf.reset_default_graph()
+    x, y, train, _, saver = build_for_saving(tf, kind)
+    x_val, y_val = feed(kind)
+    data = np.load(DATA / kind / "feed.npz")
+    np.testing.assert_array_equal(data["x"], x_val)
+    want = np.load(DATA / kind / "tf_after.npz")
+    assert json.loads((DATA / kind / "tf_after.json").read_text())["steps"] == STEPS
+    with tf.Session() as sess:
+        saver.restore(sess, str(DATA / kind / "model.ckpt"))
+        for _ in range(STEPS):
+            sess.run(train, {x: x_val, y: y_val})
+        got = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    assert sorted(got) == sorted(want.files)
+    for name, value in got.items():
+        np.testing.assert_allclose(value, want[name], rtol=1e-4, atol=1e-5, err_msg=name)

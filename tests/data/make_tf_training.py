@@ -1,0 +1,112 @@
+"""Regenerate tests/data/tf_train/: flow's training graphs, as TensorFlow imported and ran them.
+
+A manual step, never part of `make test` (TensorFlow is not a numboard dependency). Two runs:
+
+    .venv/bin/python tests/data/make_tf_training.py          # flow: graph, checkpoint, feed
+    /tmp/tfvenv/bin/python tests/data/make_tf_training.py --tf   # TensorFlow: train, record
+
+The first builds each model below with flow (`import flow as tf`), saves its initial
+variables with `flow.train.Saver` (`model.ckpt` and `model.ckpt.meta`, the graph including
+the Adam training op, which is also in the `train_op` collection) and the feed (`feed.npz`).
+The second, in TensorFlow's interpreter, runs `tf.compat.v1.train.import_meta_graph` on that
+`.meta`, restores the checkpoint, runs the collection's training op STEPS times with the feed,
+and writes every variable's value to `tf_after.npz` (and TF's version to `tf_after.json`). tests/checkpoint/test_tf_runs_flow_training.py
+checks that flow still exports exactly that graph and that flow's own steps give TF's values.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "tf_train"
+KINDS = ("mlp", "cnn")
+STEPS = 3
+
+
+def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    shape = (16, 64) if kind == "mlp" else (4, 28, 28, 1)
+    return rng.random(shape, dtype=np.float32), rng.integers(0, 10, shape[0])
+
+
+def build(tf, kind: str):
+    """The model with the TF1 API of module `tf`: (x, y, train op). Dense or 2 conv + pool."""
+    x_val, _ = feed(kind)
+    x = tf.placeholder(tf.float32, [None, *x_val.shape[1:]], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    h = x
+    if kind == "mlp":
+        for i, n in enumerate([32, 32]):
+            w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
+            b = tf.get_variable(f"b{i}", [n], initializer=tf.zeros_initializer())
+            h = tf.nn.relu(tf.matmul(h, w) + b)
+    else:
+        for i, c in enumerate([4, 8]):
+            k = tf.get_variable(f"k{i}", [5, 5, h.get_shape()[-1], c])
+            b = tf.get_variable(f"c{i}", [c], initializer=tf.zeros_initializer())
+            h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, k, [1, 1, 1, 1], "SAME"), b))
+            h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        h = tf.reshape(h, [-1, 7 * 7 * 8])
+    w = tf.get_variable("out", [h.get_shape()[-1], 10])
+    b = tf.get_variable("out_b", [10], initializer=tf.zeros_initializer())
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=y, logits=tf.matmul(h, w) + b))
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=step, name="train")
+    tf.add_to_collection("train_op", train)
+    return x, y, train
+
+
+def build_for_saving(tf, kind: str):
+    """`build` (graph seed 0), then the initializer and the Saver, in the order the `.meta`
+    was written."""
+    tf.set_random_seed(0)
+    x, y, train = build(tf, kind)
+    return x, y, train, tf.global_variables_initializer(), tf.train.Saver()
+
+
+def write_flow_side() -> None:
+    sys.path.insert(0, str(OUT.parents[2]))
+    import flow as tf
+
+    for kind in KINDS:
+        out = OUT / kind
+        out.mkdir(parents=True, exist_ok=True)
+        tf.reset_default_graph()
+        _, _, _, init, saver = build_for_saving(tf, kind)
+        with tf.Session() as sess:
+            sess.run(init)
+            saver.save(sess, str(out / "model.ckpt"))
+        x_val, y_val = feed(kind)
+        np.savez(out / "feed.npz", x=x_val, y=y_val)
+        print(f"flow wrote {out}")
+
+
+def write_tf_side() -> None:
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    v1.disable_eager_execution()
+    for kind in KINDS:
+        out = OUT / kind
+        data = np.load(out / "feed.npz")
+        graph = tf.Graph()
+        with graph.as_default(), v1.Session() as sess:
+            saver = v1.train.import_meta_graph(str(out / "model.ckpt.meta"))
+            saver.restore(sess, str(out / "model.ckpt"))
+            train = v1.get_collection("train_op")[0]
+            for _ in range(STEPS):
+                sess.run(train, {"x:0": data["x"], "y:0": data["y"]})
+            after = {v.op.name: np.asarray(sess.run(v)) for v in v1.global_variables()}
+        np.savez_compressed(out / "tf_after.npz", **after)
+        (out / "tf_after.json").write_text(json.dumps(
+            {"tensorflow": tf.__version__, "steps": STEPS, "variables": sorted(after)}) + "\n")
+        print(f"TensorFlow {tf.__version__} trained {out}: {len(after)} variables")
+
+
+if __name__ == "__main__":
+    write_tf_side() if "--tf" in sys.argv[1:] else write_flow_side()
