@@ -11,12 +11,14 @@ the forward op's N inputs followed by one upstream gradient per forward output (
 ``ZerosLike`` node, ``<node>/zeros_<k>``, stands in for an output nobody differentiates), and
 one output per forward input, with ``Tin``/``Tout`` their dtypes. flow's node computes only
 the input gradients someone uses; a consumer's input ``grad:j`` is written as the index of
-that forward input. TF runs such a node through the op's registered C++ gradient; the
-cross-entropy ops have none, so their logits gradient leaves as the nodes TF's Python
-gradient builds: ``Mul(ExpandDims(dloss, -1), backprop)``.
+that forward input. TF runs such a node through the op's registered C++ gradient. The
+cross-entropy ops and ``Conv2DBackpropInput`` (``conv2d_transpose``) have none: their
+gradients leave as the nodes TF's Python gradient functions build (``_EXPANSIONS``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,6 +94,9 @@ def tensor_ref(t) -> str:
     index = t.value_index
     if t.op.type == "SymbolicGradient":
         index = t.op.attrs["_wanted"][index]  # TF's node has an output per forward input
+        expansion = _expansion(t.op)
+        if expansion is not None:
+            return expansion.output(t.op, index)
     return t.op.name if index == 0 else f"{t.op.name}:{index}"
 
 
@@ -128,35 +133,91 @@ def node_def(op, add_shapes):
     return node_defs(op, add_shapes)[0]
 
 
-_XENT = {"SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}
+def _node(name, op_type, inputs, attrs, shapes=None, add_shapes=False):
+    nd = node_def_pb2.NodeDef(name=name, op=op_type)
+    nd.input.extend(inputs)
+    _set_attrs(nd, attrs)
+    if add_shapes and shapes is not None:
+        _set_shapes(nd, shapes)
+    return nd
 
 
-def _xent_gradient(op, add_shapes):
-    """``dlogits = ExpandDims(dloss, -1) * backprop`` (the forward op's second output)."""
+def _grad_parts(op):
+    """(forward inputs, forward outputs, upstream gradient per output or None)."""
     attrs = op.attrs
     n_in, n_out = attrs["_n_in"], attrs["_n_out"]
-    backprop, dloss = op.inputs[n_in + 1], op.inputs[n_in + n_out]
-    dim = node_def_pb2.NodeDef(name=f"{op.name}/dim", op="Const")
-    _set_attrs(dim, {"dtype": dtypes.int32, "value": np.array(-1, np.int32)})
-    expand = node_def_pb2.NodeDef(name=f"{op.name}/ExpandDims", op="ExpandDims")
-    expand.input.extend([tensor_ref(dloss), dim.name])
-    _set_attrs(expand, {"T": dloss.dtype, "Tdim": dtypes.int32})
-    mul = node_def_pb2.NodeDef(name=op.name, op="Mul")
-    mul.input.extend([expand.name, tensor_ref(backprop)])
-    mul.input.extend("^" + c.name for c in op.control_inputs)
-    _set_attrs(mul, {"T": backprop.dtype})
-    if add_shapes:
-        _set_shapes(dim, [TensorShape([])])
-        _set_shapes(expand, [TensorShape([*dloss.shape.as_list(), 1])
-                             if dloss.shape.ndims is not None else TensorShape(None)])
-        _set_shapes(mul, [backprop.shape])
-    return [mul, dim, expand]
+    upstream = iter(op.inputs[n_in + n_out:])
+    grads = [next(upstream) if m else None for m in attrs["_grad_mask"]]
+    return op.inputs[:n_in], op.inputs[n_in:n_in + n_out], grads
+
+
+def _xent_nodes(op, add_shapes):
+    """``dlogits = ExpandDims(dloss, -1) * backprop`` (the forward op's second output)."""
+    _, (_, backprop), (dloss, _) = _grad_parts(op)
+    expanded = (TensorShape([*dloss.shape.as_list(), 1]) if dloss.shape.ndims is not None
+                else TensorShape(None))
+    return [
+        _node(op.name, "Mul", [f"{op.name}/ExpandDims", tensor_ref(backprop)],
+              {"T": backprop.dtype}, [backprop.shape], add_shapes),
+        _node(f"{op.name}/dim", "Const", [], {"dtype": dtypes.int32,
+              "value": np.array(-1, np.int32)}, [TensorShape([])], add_shapes),
+        _node(f"{op.name}/ExpandDims", "ExpandDims", [tensor_ref(dloss), f"{op.name}/dim"],
+              {"T": dloss.dtype, "Tdim": dtypes.int32}, [expanded], add_shapes),
+    ]
+
+
+def _conv_transpose_nodes(op, add_shapes):
+    """TF's ``_Conv2DBackpropInputGrad``: the filter's gradient is a Conv2DBackpropFilter of
+    the upstream gradient, the input's (``out_backprop``) a Conv2D of it."""
+    (_, filt, dy_in), _, (grad,) = _grad_parts(op)
+    conv_attrs = {k: v for k, v in op.attrs["_fwd_attrs"].items() if k in OPS["Conv2D"].attrs}
+    return [
+        _node(op.name, "Conv2D", [tensor_ref(grad), tensor_ref(filt)], conv_attrs,
+              [dy_in.shape], add_shapes),
+        _node(f"{op.name}/filter_shape", "Shape", [tensor_ref(filt)],
+              {"T": filt.dtype, "out_type": dtypes.int32}, [TensorShape([4])], add_shapes),
+        _node(f"{op.name}/filter_grad", "Conv2DBackpropFilter",
+              [tensor_ref(grad), f"{op.name}/filter_shape", tensor_ref(dy_in)], conv_attrs,
+              [filt.shape], add_shapes),
+    ]
+
+
+class _Expansion(NamedTuple):
+    """A gradient TF has no C++ function for, exported as the nodes TF's Python builds."""
+
+    inputs: tuple  # the forward inputs whose gradients it computes
+    nodes: object  # (op, add_shapes) -> [NodeDef]; the first is named like the op
+    names: dict  # forward input index -> node name suffix ("" = the op's own name)
+
+    def output(self, op, index):
+        return op.name + self.names[index]
+
+
+_EXPANSIONS = {
+    "SparseSoftmaxCrossEntropyWithLogits": _Expansion((0,), _xent_nodes, {0: ""}),
+    "SoftmaxCrossEntropyWithLogits": _Expansion((0,), _xent_nodes, {0: ""}),
+    "Conv2DBackpropInput": _Expansion((1, 2), _conv_transpose_nodes,
+                                      {1: "/filter_grad", 2: ""}),
+}
+
+
+def _expansion(op):
+    """The expansion that exports gradient node ``op``, if one applies."""
+    expansion = _EXPANSIONS.get(op.attrs["fwd_type"])
+    if expansion is None or not set(op.attrs["_wanted"]) <= set(expansion.inputs):
+        return None
+    if not all(op.attrs["_grad_mask"][:1]):  # the first output's gradient must flow
+        return None
+    return expansion
 
 
 def _symbolic_gradient(op, add_shapes):
     attrs = op.attrs
-    if attrs["fwd_type"] in _XENT and list(attrs["_wanted"]) == [0] and attrs["_grad_mask"][0]:
-        return _xent_gradient(op, add_shapes)
+    expansion = _expansion(op)
+    if expansion is not None:
+        nodes = expansion.nodes(op, add_shapes)
+        nodes[0].input.extend("^" + c.name for c in op.control_inputs)
+        return nodes
     n_in, n_out = attrs["_n_in"], attrs["_n_out"]
     fwd_in, fwd_out = op.inputs[:n_in], op.inputs[n_in:n_in + n_out]
     upstream = iter(op.inputs[n_in + n_out:])

@@ -136,15 +136,6 @@ register(OpDef("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent,
                attrs=("T", "Tlabels")))
 
 
-def _sigmoid_xent(inputs, attrs):
-    x, z = inputs
-    return np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
-
-
-register(OpDef("SigmoidCrossEntropyWithLogits", _sigmoid_xent,
-               lambda i, o, g, a: [g[0] * (_sigmoid(i[0]) - i[1]), g[0] * -i[0]], same_shape))
-
-
 # ---------------------------------------------------------------- conv and pool rows
 
 

@@ -131,13 +131,21 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
 
 
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
-    """``max(x, 0) - x·z + log(1 + exp(-|x|))`` with x = logits, z = labels."""
-    _named_only("sigmoid_cross_entropy_with_logits", _sentinel)
-    from flow.ops.math_ops import _convert_all
+    """``max(x, 0) - x·z + log(1 + exp(-|x|))`` with x = logits, z = labels, built from the
+    same primitive ops as TF's (``logistic_loss`` scope), so TF can import the graph."""
+    from flow.graph import name_scope
+    from flow.ops import array_ops, math_ops
 
-    logits, labels = _convert_all([logits, labels])
+    _named_only("sigmoid_cross_entropy_with_logits", _sentinel)
+    logits, labels = math_ops._convert_all([logits, labels])
     _same_shape(logits, labels)
-    return apply("SigmoidCrossEntropyWithLogits", [logits, labels], None, name)
+    with name_scope(name, "logistic_loss", [logits, labels]) as scope:
+        zeros = array_ops.zeros_like(logits)
+        cond = math_ops.greater_equal(logits, zeros)
+        relu_logits = array_ops.where(cond, logits, zeros)
+        neg_abs_logits = array_ops.where(cond, -logits, logits)
+        return math_ops.add(relu_logits - logits * labels,
+                            math_ops.log1p(math_ops.exp(neg_abs_logits)), name=scope)
 
 
 def l2_loss(t, name=None):

@@ -1,7 +1,7 @@
 """TensorFlow imports flow's training graphs and trains with them (golden files, SPEC §2).
 
-tests/data/tf_train/<kind>/ holds what flow wrote (`model.ckpt*`, the `.meta` with the Adam
-training op, `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
+tests/data/tf_train/<kind>/ holds what flow wrote (`model.ckpt*`, the `.meta` with the
+training op: Adam, or plain SGD for the conv2d_transpose model; `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
 `import_meta_graph` on the `.meta`, restored the checkpoint and ran the `train_op` collection's
 op 3 times (tests/data/make_tf_training.py). Here flow must still export exactly that graph,
 node for node, and its own 3 steps must give TensorFlow's values.

@@ -23,21 +23,26 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn")
+KINDS = ("mlp", "cnn", "deconv")
 STEPS = 3
 
 
 def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
-    shape = (16, 64) if kind == "mlp" else (4, 28, 28, 1)
-    return rng.random(shape, dtype=np.float32), rng.integers(0, 10, shape[0])
+    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16)}[kind]
+    return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
+                                                            shape[0])
 
 
 def build(tf, kind: str):
-    """The model with the TF1 API of module `tf`: (x, y, train op). Dense or 2 conv + pool."""
+    """The model with the TF1 API of module `tf`: (x, y, train op). An MLP, a CNN (2 conv +
+    pool, sparse softmax cross-entropy), or a DCGAN-like generator (dense, conv2d_transpose,
+    tanh) under a dense discriminator with sigmoid cross-entropy, trained with plain SGD."""
     x_val, _ = feed(kind)
     x = tf.placeholder(tf.float32, [None, *x_val.shape[1:]], name="x")
     y = tf.placeholder(tf.int64, [None], name="y")
+    if kind == "deconv":
+        return x, y, _deconv(tf, x, y)
     h = x
     if kind == "mlp":
         for i, n in enumerate([32, 32]):
@@ -59,6 +64,20 @@ def build(tf, kind: str):
     train = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=step, name="train")
     tf.add_to_collection("train_op", train)
     return x, y, train
+
+
+def _deconv(tf, z, y):
+    h = tf.reshape(tf.matmul(z, tf.get_variable("g_w", [16, 4 * 4 * 8])), [-1, 4, 4, 8])
+    image = tf.nn.conv2d_transpose(h, tf.get_variable("g_k", [5, 5, 1, 8]), [4, 8, 8, 1],
+                                   [1, 2, 2, 1])
+    logits = tf.matmul(tf.reshape(tf.tanh(image), [-1, 64]), tf.get_variable("d_w", [64, 1]))
+    labels = tf.cast(tf.reshape(y, [-1, 1]), tf.float32)
+    loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+    step = tf.train.get_or_create_global_step()
+    # plain SGD: Adam turns float rounding in near-zero gradients into whole steps of size lr
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss, global_step=step, name="train")
+    tf.add_to_collection("train_op", train)
+    return train
 
 
 def build_for_saving(tf, kind: str):

@@ -127,6 +127,19 @@ def test_v1_cross_entropy_stops_the_label_gradient_and_v2_does_not():
     np.testing.assert_allclose(run(g2), -np.log(softmax(z)), rtol=1e-5)
 
 
+def test_sigmoid_cross_entropy_is_tensorflows_composition_and_stable():
+    x = tf.constant([1000.0, -1000.0, 80.0, -80.0])
+    z = tf.constant([0.0, 1.0, 1.0, 0.0])
+    loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
+    assert loss.op.name == "logistic_loss" and loss.op.type == "Add"
+    types = {op.type for op in tf.get_default_graph().get_operations()}
+    assert {"ZerosLike", "GreaterEqual", "Select", "Neg", "Exp", "Log1p"} <= types
+    (dx,) = tf.gradients(tf.reduce_sum(loss), [x])
+    got, grad = run([loss, dx])
+    np.testing.assert_allclose(got, [1000, 1000, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(grad, [1, -1, 0, 0], atol=1e-6)
+
+
 def test_sparse_and_sigmoid_cross_entropy_values():
     z = rng.standard_normal((4, 5)).astype(np.float32)
     ids = np.array([0, 4, 2, 2], np.int32)
