@@ -94,12 +94,14 @@ class BoardProcess:
         self.url = self.banner.rsplit(" at ", 1)[1].strip()
 
     def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line)
+        with self.proc.stdout:  # closed at EOF, when the board has exited
+            for line in self.proc.stdout:
+                self.lines.put(line)
 
     def _pump_err(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr.append(line)
+        with self.proc.stderr:
+            for line in self.proc.stderr:
+                self.stderr.append(line)
 
     def stop(self) -> int:
         if self.proc.poll() is None:
