@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"board: --port {args.port} is not a port number (0..65535)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="board: %(message)s", stream=sys.stderr)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "N changes detected" per write
     try:
         sock = _listen(args.host, args.port, args.bind_all)
     except OSError as exc:
