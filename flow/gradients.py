@@ -3,6 +3,8 @@
 For each op on a path from ``xs`` to ``ys`` (in reverse creation order) one
 ``SymbolicGradient`` node ``gradients/<op>_grad/<Type>Grad`` is added; at run time it calls the
 op row's ``grad(inputs, outputs, grads, attrs)`` (``flow.ops.registry``) on the forward values.
+``Graph.as_graph_def`` writes these nodes as TensorFlow's own ``SymbolicGradient`` (or, where
+TF has no C++ gradient, as the nodes TF's Python gradient builds), so TF can run the graph.
 ``attrs["_grad_inputs"]`` (a frozenset of input indices) tells the row which input gradients
 are used; it may return None for the others.
 Gradients reaching a tensor along several paths are summed with ``AddN``. ``Identity`` passes
@@ -27,7 +29,7 @@ def _as_tensor(x) -> Tensor:
     return convert_to_tensor(x)
 
 
-@core("SymbolicGradient", ("fwd_type",))
+@core("SymbolicGradient")  # exported in TF's form (f, Tin, Tout) by flow.framework.graph_def
 def _symbolic_gradient(op, sess):
     """Inputs: the forward op's inputs, its outputs, then the non-None upstream grads."""
     from flow.ops.registry import OPS
