@@ -10,26 +10,12 @@ import numpy as np
 import pytest
 
 import flow as tf
+from examples.blog_basics import conv2d, my_image_filter  # the snippets, as shipped
 from writer.event_file import RecordTail
 from writer.proto import event_pb2, summary_pb2
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fresh_graph")]
 
-
-
-def conv_relu(input_images, kernel_shape, bias_shape):
-    weights = tf.get_variable("weights", kernel_shape,
-                              initializer=tf.random_normal_initializer())
-    biases = tf.get_variable("biases", bias_shape, initializer=tf.constant_initializer(0.0))
-    conv = tf.nn.conv2d(input_images, weights, strides=[1, 1, 1, 1], padding="SAME")
-    return tf.nn.relu(conv + biases)
-
-
-def my_image_filter(input_images):
-    with tf.variable_scope("conv1"):
-        relu1 = conv_relu(input_images, [5, 5, 32, 32], [32])
-    with tf.variable_scope("conv2"):
-        return conv_relu(relu1, [5, 5, 32, 32], [32])
 
 
 def test_image_filter_twice_raises_then_reuse_variables_works():
@@ -69,25 +55,6 @@ def test_auto_reuse_and_shape_mismatch():
         tf.get_variable("w", [3])
     assert str(err.value) == ("Trying to share variable a/w, but specified shape (3,) and found "
                               "shape (2,).")
-
-
-def conv2d(value, output_dim, k_h=5, k_w=5, strides=(1, 2, 2, 1), name="conv2d"):
-    """The blog's try/except conv2d function, verbatim apart from the tuple default."""
-    with tf.variable_scope(name):
-        try:
-            weights = tf.get_variable("weights", [k_h, k_w, value.get_shape()[-1], output_dim],
-                                      initializer=tf.truncated_normal_initializer(stddev=0.02))
-            biases = tf.get_variable("biases", [output_dim],
-                                     initializer=tf.constant_initializer(0.0))
-        except ValueError:
-            tf.get_variable_scope().reuse_variables()
-            weights = tf.get_variable("weights", [k_h, k_w, value.get_shape()[-1], output_dim],
-                                      initializer=tf.truncated_normal_initializer(stddev=0.02))
-            biases = tf.get_variable("biases", [output_dim],
-                                     initializer=tf.constant_initializer(0.0))
-        conv = tf.nn.conv2d(value, weights, strides=list(strides), padding="SAME")
-        conv = conv + biases
-        return conv
 
 
 def test_try_except_conv2d_called_twice():
