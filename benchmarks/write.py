@@ -24,34 +24,19 @@ import time
 import warnings
 
 
-def bench_numboard(logdir: str, n: int) -> None:
-    import writer
+def add_scalar_bench(module: str):
+    """A benchmark of `module`'s SummaryWriter.add_scalar (imported when it runs)."""
 
-    w = writer.SummaryWriter(logdir)
-    add = w.add_scalar
-    for i in range(n):
-        add("loss", i * 0.001, i)
-    w.close()
+    def bench(logdir: str, n: int) -> None:
+        import importlib
 
+        w = importlib.import_module(module).SummaryWriter(logdir)
+        add = w.add_scalar
+        for i in range(n):
+            add("loss", i * 0.001, i)
+        w.close()
 
-def bench_tensorboardx(logdir: str, n: int) -> None:
-    from tensorboardX import SummaryWriter
-
-    w = SummaryWriter(logdir)
-    add = w.add_scalar
-    for i in range(n):
-        add("loss", i * 0.001, i)
-    w.close()
-
-
-def bench_torch(logdir: str, n: int) -> None:
-    from torch.utils.tensorboard import SummaryWriter
-
-    w = SummaryWriter(logdir)
-    add = w.add_scalar
-    for i in range(n):
-        add("loss", i * 0.001, i)
-    w.close()
+    return bench
 
 
 def bench_raw(logdir: str, n: int) -> None:
@@ -104,11 +89,13 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    rows = [("numboard add_scalar", bench_numboard), ("raw serialize+frame+write", bench_raw)]
+    rows = [("numboard add_scalar", add_scalar_bench("writer")),
+            ("raw serialize+frame+write", bench_raw)]
     if available("tensorboardX"):
-        rows.append(("tensorboardX add_scalar", bench_tensorboardx))
+        rows.append(("tensorboardX add_scalar", add_scalar_bench("tensorboardX")))
     if available("torch"):
-        rows.append(("torch.utils.tensorboard add_scalar", bench_torch))
+        rows.append(("torch.utils.tensorboard add_scalar",
+                     add_scalar_bench("torch.utils.tensorboard")))
     measured = {name: run(fn, args.events, args.repeat) for name, fn in rows}
     times = {name: wall for name, (wall, _) in measured.items()}
     cpu = {name: c for name, (_, c) in measured.items()}
