@@ -82,11 +82,12 @@ def exported_attr_names(op_type: str):
     return None
 
 
-def _exported_attrs(op):
-    names = exported_attr_names(op.type)
+def _exported_attrs(op_type: str, attrs: dict) -> dict:
+    """The attrs of an ``op_type`` node that go into its NodeDef."""
+    names = exported_attr_names(op_type)
     if names is None:
-        return {k: v for k, v in op.attrs.items() if not k.startswith("_")}
-    return {k: op.attrs[k] for k in names if k in op.attrs}
+        return {k: v for k, v in attrs.items() if not k.startswith("_")}
+    return {k: attrs[k] for k in names if k in attrs}
 
 
 def tensor_ref(t) -> str:
@@ -122,7 +123,7 @@ def node_defs(op, add_shapes):
     nd = node_def_pb2.NodeDef(name=op.name, op=op.type)
     nd.input.extend(tensor_ref(t) for t in op.inputs)
     nd.input.extend("^" + c.name for c in op.control_inputs)
-    _set_attrs(nd, _exported_attrs(op))
+    _set_attrs(nd, _exported_attrs(op.type, op.attrs))
     if add_shapes and op.outputs:
         _set_shapes(nd, [t.shape for t in op.outputs])
     return [nd]
@@ -170,7 +171,7 @@ def _conv_transpose_nodes(op, add_shapes):
     """TF's ``_Conv2DBackpropInputGrad``: the filter's gradient is a Conv2DBackpropFilter of
     the upstream gradient, the input's (``out_backprop``) a Conv2D of it."""
     (_, filt, dy_in), _, (grad,) = _grad_parts(op)
-    conv_attrs = {k: v for k, v in op.attrs["_fwd_attrs"].items() if k in OPS["Conv2D"].attrs}
+    conv_attrs = _exported_attrs("Conv2D", op.attrs["_fwd_attrs"])
     return [
         _node(op.name, "Conv2D", [tensor_ref(grad), tensor_ref(filt)], conv_attrs,
               [dy_in.shape], add_shapes),
@@ -206,9 +207,7 @@ def _expansion(op):
     expansion = _EXPANSIONS.get(op.attrs["fwd_type"])
     if expansion is None or not set(op.attrs["_wanted"]) <= set(expansion.inputs):
         return None
-    if not all(op.attrs["_grad_mask"][:1]):  # the first output's gradient must flow
-        return None
-    return expansion
+    return expansion if op.attrs["_grad_mask"][0] else None  # its first output's grad flows
 
 
 def _symbolic_gradient(op, add_shapes):
@@ -218,32 +217,17 @@ def _symbolic_gradient(op, add_shapes):
         nodes = expansion.nodes(op, add_shapes)
         nodes[0].input.extend("^" + c.name for c in op.control_inputs)
         return nodes
-    n_in, n_out = attrs["_n_in"], attrs["_n_out"]
-    fwd_in, fwd_out = op.inputs[:n_in], op.inputs[n_in:n_in + n_out]
-    upstream = iter(op.inputs[n_in + n_out:])
-    nd = node_def_pb2.NodeDef(name=op.name, op="SymbolicGradient")
-    nd.input.extend(tensor_ref(t) for t in fwd_in)
-    extra = []
-    for k, (t, has_grad) in enumerate(zip(fwd_out, attrs["_grad_mask"], strict=True)):
-        if has_grad:
-            nd.input.append(tensor_ref(next(upstream)))
-            continue
-        zeros = node_def_pb2.NodeDef(name=f"{op.name}/zeros_{k}", op="ZerosLike")
-        zeros.input.append(tensor_ref(t))
-        _set_attrs(zeros, {"T": t.dtype})
-        if add_shapes:
-            _set_shapes(zeros, [t.shape])
-        extra.append(zeros)
-        nd.input.append(zeros.name)
-    nd.input.extend("^" + c.name for c in op.control_inputs)
-    fwd_type = attrs["fwd_type"]
-    names = exported_attr_names(fwd_type)
-    fwd_attrs = {k: v for k, v in attrs["_fwd_attrs"].items()
-                 if (k in names if names is not None else not k.startswith("_"))}
-    _set_attrs(nd, {"Tin": [t.dtype for t in (*fwd_in, *fwd_out)],
-                    "Tout": [t.dtype for t in fwd_in]})
-    nd.attr["f"].func.name = fwd_type
-    _set_attrs(nd.attr["f"].func, fwd_attrs)
-    if add_shapes:
-        _set_shapes(nd, [t.shape for t in fwd_in])
-    return [nd, *extra]
+    fwd_in, fwd_out, grads = _grad_parts(op)
+    zeros = [_node(f"{op.name}/zeros_{k}", "ZerosLike", [tensor_ref(t)], {"T": t.dtype},
+                   [t.shape], add_shapes)
+             for k, (t, g) in enumerate(zip(fwd_out, grads, strict=True)) if g is None]
+    stand_ins = iter(zeros)
+    inputs = [tensor_ref(t) for t in fwd_in]
+    inputs += [tensor_ref(g) if g is not None else next(stand_ins).name for g in grads]
+    inputs += ["^" + c.name for c in op.control_inputs]
+    nd = _node(op.name, "SymbolicGradient", inputs,
+               {"Tin": [t.dtype for t in (*fwd_in, *fwd_out)], "Tout": [t.dtype for t in fwd_in]},
+               [t.shape for t in fwd_in], add_shapes)
+    nd.attr["f"].func.name = attrs["fwd_type"]
+    _set_attrs(nd.attr["f"].func, _exported_attrs(attrs["fwd_type"], attrs["_fwd_attrs"]))
+    return [nd, *zeros]
