@@ -131,6 +131,13 @@ def _arbitrary(buf: bytes) -> None:
             check_against_oracle(buf, dec)
 
 
+def _mutated(buf: bytes, counter: str) -> None:
+    COUNTS[counter] += 1
+    dec = decode_or_defined_error(buf)
+    if dec is not None:
+        check_against_oracle(buf, dec)
+
+
 @pytest.mark.unit
 @pytest.mark.timeout(120)
 @fuzz(400)
@@ -144,10 +151,7 @@ def test_arbitrary_bytes_match_the_oracle(buf):
 @fuzz(400)
 @given(mutated_stream())
 def test_mutated_streams_match_the_oracle(buf):
-    COUNTS["mutated"] += 1
-    dec = decode_or_defined_error(buf)
-    if dec is not None:
-        check_against_oracle(buf, dec)
+    _mutated(buf, "mutated")
 
 
 @pytest.mark.unit
@@ -156,10 +160,7 @@ def test_mutated_streams_match_the_oracle(buf):
 @fuzz(20_000)
 @given(mutated_stream())
 def test_mutated_streams_match_the_oracle_long(buf):
-    COUNTS["mutated_long"] += 1
-    dec = decode_or_defined_error(buf)
-    if dec is not None:
-        check_against_oracle(buf, dec)
+    _mutated(buf, "mutated_long")
 
 
 @pytest.mark.unit

@@ -77,12 +77,11 @@ def tf_geometry(size, k, s, padding):
     return out, max((out - 1) * s + k - size, 0) // 2
 
 
-def naive_conv2d(x, w, strides, padding):
-    n, h, wd, c = x.shape
-    kh, kw, _, o = w.shape
+def _conv_taps(n, h, wd, kh, kw, strides, padding):
+    """Every (batch, out row, out col, in row, in col, kernel row, kernel col) that a
+    TF-geometry convolution multiplies, padding skipped: the naive loops below in one place."""
     (oh, ph), (ow, pw) = tf_geometry(h, kh, strides[0], padding), tf_geometry(wd, kw, strides[1],
                                                                                  padding)
-    y = np.zeros((n, oh, ow, o))
     for b in range(n):
         for p in range(oh):
             for q in range(ow):
@@ -90,42 +89,39 @@ def naive_conv2d(x, w, strides, padding):
                     for j in range(kw):
                         r, s = p * strides[0] + i - ph, q * strides[1] + j - pw
                         if 0 <= r < h and 0 <= s < wd:
-                            y[b, p, q] += x[b, r, s] @ w[i, j]
+                            yield b, p, q, r, s, i, j
+
+
+def _out_size(size, k, stride, padding):
+    return tf_geometry(size, k, stride, padding)[0]
+
+
+def naive_conv2d(x, w, strides, padding):
+    n, h, wd, _ = x.shape
+    kh, kw, _, o = w.shape
+    y = np.zeros((n, _out_size(h, kh, strides[0], padding), _out_size(wd, kw, strides[1], padding),
+                  o))
+    for b, p, q, r, s, i, j in _conv_taps(n, h, wd, kh, kw, strides, padding):
+        y[b, p, q] += x[b, r, s] @ w[i, j]
     return y
 
 
 def naive_conv2d_transpose(input_shape, w, dy, strides, padding):
     """Scatter each output-gradient pixel back through the filter (the adjoint of conv2d)."""
     n, h, wd, c = input_shape
-    kh, kw, _, o = w.shape
-    (oh, ph), (ow, pw) = tf_geometry(h, kh, strides[0], padding), tf_geometry(wd, kw, strides[1],
-                                                                                 padding)
+    kh, kw = w.shape[:2]
     dx = np.zeros((n, h, wd, c))
-    for b in range(n):
-        for p in range(oh):
-            for q in range(ow):
-                for i in range(kh):
-                    for j in range(kw):
-                        r, s = p * strides[0] + i - ph, q * strides[1] + j - pw
-                        if 0 <= r < h and 0 <= s < wd:
-                            dx[b, r, s] += w[i, j] @ dy[b, p, q]
+    for b, p, q, r, s, i, j in _conv_taps(n, h, wd, kh, kw, strides, padding):
+        dx[b, r, s] += w[i, j] @ dy[b, p, q]
     return dx
 
 
 def naive_conv2d_filter_grad(x, filter_shape, dy, strides, padding):
-    n, h, wd, c = x.shape
+    n, h, wd, _ = x.shape
     kh, kw = filter_shape[:2]
-    (oh, ph), (ow, pw) = tf_geometry(h, kh, strides[0], padding), tf_geometry(wd, kw, strides[1],
-                                                                                 padding)
     dw = np.zeros(tuple(filter_shape))
-    for b in range(n):
-        for p in range(oh):
-            for q in range(ow):
-                for i in range(kh):
-                    for j in range(kw):
-                        r, s = p * strides[0] + i - ph, q * strides[1] + j - pw
-                        if 0 <= r < h and 0 <= s < wd:
-                            dw[i, j] += np.outer(x[b, r, s], dy[b, p, q])
+    for b, p, q, r, s, i, j in _conv_taps(n, h, wd, kh, kw, strides, padding):
+        dw[i, j] += np.outer(x[b, r, s], dy[b, p, q])
     return dw
 
 
