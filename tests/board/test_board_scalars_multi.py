@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from boardkit import scalar_event, write_events
 
+from board.plugins import scalars
 from board.plugins.scalars import MAX_MULTI_RUNS
 
 pytestmark = pytest.mark.integration
@@ -70,7 +71,37 @@ def error(resp, code):
     ({"tag": "loss", "run": ["a"], "max_points": 1}, 422, "max_points"),
     ({"tag": "loss", "run": ["a"], "smoothing": 2}, 422, "smoothing"),
     ({"tag": "loss", "run": ["a"], "x_min": 9, "x_max": 1}, 400, "swap them"),
-    ({"tag": "loss", "run": ["a"] * (MAX_MULTI_RUNS + 1)}, 400, f"at most {MAX_MULTI_RUNS}"),
+    ({"tag": "loss", "run": [f"r{i}" for i in range(MAX_MULTI_RUNS + 1)]}, 400,
+     f"at most {MAX_MULTI_RUNS}"),
+    ({"tag": "loss", "run": ["a"], "x_min": "nan"}, 400, "x_min must be a finite step"),
+    ({"tag": "loss", "run": ["a"], "x_max": "inf"}, 400, "x_max must be a finite step"),
 ])
 def test_errors_have_the_one_shape(board, params, code, says):
     assert says in error(board.get("/api/scalars/multi", params=params), code)
+
+
+def test_repeated_runs_are_answered_once(board):
+    """1000 × the same run is one series, not 1000 bodies (each a full copy)."""
+    body = board.json("/api/scalars/multi", params={"tag": "loss",
+                                                    "run": ["b", "a"] * 500 + ["b"]})
+    assert [s["run"] for s in body["series"]] == ["b", "a"]
+
+
+def test_one_budget_on_the_points_of_a_response(board, monkeypatch):
+    monkeypatch.setattr(scalars, "MAX_RESPONSE_POINTS", 2 * 2000 + 1000)
+    ok = board.json("/api/scalars/multi", params={"tag": "loss", "run": ["a", "b"]})
+    assert sum(s["returned_points"] for s in ok["series"]) == 4000
+    says = error(board.get("/api/scalars/multi", params={"tag": "loss",
+                                                          "run": ["a", "b", "c/d"]}), 400)
+    assert "3 series hold 6000 points" in says and "fewer runs" in says
+    # The same budget bounds one series: a window without max_points, and a json download.
+    monkeypatch.setattr(scalars, "MAX_RESPONSE_POINTS", 2500)
+    assert board.json("/api/scalars", params={"run": "a", "tag": "loss"})["returned_points"] \
+        == 2000
+    says = error(board.get("/api/scalars", params={"run": "a", "tag": "loss", "x_min": 0}), 400)
+    assert "holds 3000 points" in says and "max_points" in says
+    says = error(board.get("/api/scalars", params={"run": "a", "tag": "loss",
+                                                   "format": "json"}), 400)
+    assert "format=csv" in says
+    csv = board.get("/api/scalars", params={"run": "a", "tag": "loss", "format": "csv"})
+    assert csv.status_code == 200 and len(csv.text.splitlines()) == N + 1
