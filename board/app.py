@@ -111,6 +111,7 @@ def create_app(logdir: str | os.PathLike | None = None, *, logdir_spec: str | No
     app.state.heartbeat = heartbeat
     app.state.open_streams = 0  # live /api/stream connections
     app.state.cache = EncodedCache()
+    app.state.layout_cache = graphs.new_layout_cache()
     _install_error_handlers(app)
     for module in (runs, scalars, images, histograms, graphs, stream):
         app.include_router(module.router)

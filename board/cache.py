@@ -2,7 +2,8 @@
 last identical request costs a dictionary lookup, not a JSON encode and a gzip.
 
 A response is kept only when the same key is asked for a second time (a "doorkeeper": one-off
-requests, such as a script walking every series once, do not fill memory). Entries are
+requests, such as a script walking every series once, do not fill memory), unless the cache
+admits on first sight (graph layouts, which cost seconds to remake). Entries are
 stored in the encoding the client negotiated (gzip for browsers and httpx), which
 is about 2.5 times smaller than the JSON. Keys include the series' generation number
 (board.store), so any new point or purge makes old entries unreachable; they age out by size.
@@ -23,8 +24,9 @@ SEEN_KEYS = 4096
 
 
 class EncodedCache:
-    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_bytes: int = MAX_BYTES, admit_first: bool = False) -> None:
         self.max_bytes = max_bytes
+        self.admit_first = admit_first  # keep a body the first time (costly to remake)
         self.size = 0
         self._items: OrderedDict = OrderedDict()
         self._seen: OrderedDict = OrderedDict()  # keys asked for once (bounded)
@@ -53,7 +55,7 @@ class EncodedCache:
         if cost > self.max_bytes // 8:
             return
         with self._lock:
-            if self._seen.pop(key, None) is None:
+            if not self.admit_first and self._seen.pop(key, None) is None:
                 self._seen[key] = True
                 while len(self._seen) > SEEN_KEYS:
                     self._seen.popitem(last=False)

@@ -14,6 +14,7 @@ Pure Python over ids and sizes; no I/O. `layout()` returns centre coordinates.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right, insort
 from collections import defaultdict
 
@@ -24,9 +25,12 @@ MAX_DUMMIES = 20_000
 BIG = 3000  # above this many nodes, fewer ordering sweeps (a scope-less graph of 10k+ ops)
 
 
-def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]]
-           ) -> dict[str, tuple[float, float]]:
-    """Centre (x, y) of every node in `sizes` (id -> (width, height)) for `edges` (u -> v)."""
+def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]],
+           seconds: float | None = None) -> dict[str, tuple[float, float]]:
+    """Centre (x, y) of every node in `sizes` (id -> (width, height)) for `edges` (u -> v).
+    With `seconds`, the ordering sweeps stop once that much time has passed (the best order
+    found so far is kept); every other step is near-linear in nodes plus edges."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     nodes = list(sizes)
     if not nodes:
         return {}
@@ -34,7 +38,7 @@ def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]]
                                   and v in sizes])
     rank = _layers(nodes, succ, pred)
     layers, up, down = _with_dummies(nodes, rank, succ)
-    _order(layers, up, down, SWEEPS if len(nodes) <= BIG else 2)
+    _order(layers, up, down, SWEEPS if len(nodes) <= BIG else 2, deadline)
     return _coordinates(layers, up, down, sizes)
 
 
@@ -138,12 +142,12 @@ def total_crossings(layers, down) -> int:
     return sum(crossings(layers[i], layers[i + 1], down) for i in range(len(layers) - 1))
 
 
-def _order(layers, up, down, sweeps: int = SWEEPS) -> None:
-    """Barycenter sweeps in place; keeps the best ordering seen."""
+def _order(layers, up, down, sweeps: int = SWEEPS, deadline: float | None = None) -> None:
+    """Barycenter sweeps in place; keeps the best ordering seen (until `deadline`)."""
     best = [list(layer) for layer in layers]
     best_count = total_crossings(layers, down)
     for sweep in range(sweeps):
-        if best_count == 0:
+        if best_count == 0 or (deadline is not None and time.monotonic() > deadline):
             break
         rng = range(1, len(layers)) if sweep % 2 == 0 else range(len(layers) - 2, -1, -1)
         adjacency = up if sweep % 2 == 0 else down

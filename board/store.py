@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -150,7 +150,6 @@ class Store:
         self.version = 0
         self._changes: deque[Change] = deque(maxlen=_EVENT_LOG)
         self.loading = True
-        self.layout_cache: OrderedDict = OrderedDict()  # board.plugins.graphs' layouts
 
     # -- writes (loader thread) -------------------------------------------------------
     def run(self, name: str) -> RunData:

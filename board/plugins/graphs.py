@@ -5,20 +5,24 @@ a collapsed scope is one node (kind "scope", with `child_count` = the ops inside
 `expand=a,a/b` opens scopes (expanding `a/b` opens `a` too). Edges between visible nodes are
 aggregated per (source, target, control) with a `count`; edges inside a collapsed scope
 vanish. Positions come from board.layout (a layered layout, inputs above consumers).
-Layouts are cached per (run, graph version, expanded set).
+Grouping is linear in the length of the names; `expand` is bounded (scopes, characters); a
+view with more nodes or edges than one layout may take is a clear 400 ("graph too large to
+lay out"). Encoded layouts are cached per (run, graph version, expanded set) in a cache
+bounded in bytes (`new_layout_cache`, one per app).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-import threading
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ..cache import EncodedCache
 from ..errors import BadRequest, NotFound
 from ..layout import layout
-from ..responses import json_response
+from ..responses import json_bytes
 from ..store import Store
 from .lookup import require_run
 
@@ -27,8 +31,13 @@ router = APIRouter()
 CHAR_W = 7.0
 OP_H = 28.0
 SCOPE_H = 44.0
-_CACHE_SIZE = 32
-_cache_lock = threading.Lock()
+MAX_EXPAND_CHARS = 32_768
+MAX_EXPAND_SCOPES = 256
+MAX_SCOPE_CHARS = 1024
+MAX_LAYOUT_NODES = 5000
+MAX_LAYOUT_EDGES = 20_000
+LAYOUT_SECONDS = 2.0  # ordering sweeps stop here (the layout keeps the best order so far)
+LAYOUT_CACHE_BYTES = 64 << 20
 
 
 def _scalar_json(x):
@@ -81,53 +90,99 @@ def attr_json(value) -> object:
     return _scalar_json(getattr(value, kind))
 
 
-def _parse_expand(expand: str | None) -> frozenset:
+def parse_expand(expand: str | None) -> tuple[str, ...]:
+    """The scopes `expand=a,b/c` asks to open: stripped, without repeats, sorted; at most
+    MAX_EXPAND_SCOPES of at most MAX_SCOPE_CHARS each (a 400 past either)."""
     if not expand:
-        return frozenset()
-    opened = set()
-    for scope in expand.split(","):
-        scope = scope.strip().strip("/")
-        if not scope:
-            continue
-        parts = scope.split("/")
-        for i in range(1, len(parts) + 1):
-            opened.add("/".join(parts[:i]))
-    return frozenset(opened)
+        return ()
+    scopes = {s.strip().strip("/") for s in expand.split(",")} - {""}
+    if len(scopes) > MAX_EXPAND_SCOPES:
+        raise BadRequest(f"expand lists {len(scopes)} scopes; open at most "
+                         f"{MAX_EXPAND_SCOPES} at a time")
+    longest = max(scopes, key=len, default="")
+    if len(longest) > MAX_SCOPE_CHARS:
+        raise BadRequest(f"expand holds a scope of {len(longest)} characters "
+                         f"({longest[:40]!r}…); a scope name may have at most "
+                         f"{MAX_SCOPE_CHARS}")
+    return tuple(sorted(scopes))
 
 
-def _visible(name: str, opened: frozenset) -> str:
-    """The visible id of op `name`: its outermost collapsed scope, or itself."""
-    start = 0
-    while True:
-        cut = name.find("/", start)
-        if cut < 0:
-            return name
-        prefix = name[:cut]
-        if prefix not in opened:
-            return prefix
-        start = cut + 1
+class ScopeTree:
+    """The `/`-separated name scopes of a graph's ops as a tree of interned ids.
 
+    Building it and finding an op's visible node are linear in the length of the names: a
+    name 20,000 scopes deep costs 20,000 dictionary steps, not 20,000 prefix strings.
+    """
 
-def graph_view(graph_def, opened: frozenset) -> dict:
-    """Group a GraphDef by scope and lay it out: the /api/graph body minus `run`."""
-    ops = {n.name: n for n in graph_def.node}
-    nodes: dict[str, dict] = {}
-    scope_children: dict[str, int] = {}
-    for name in ops:
+    def __init__(self, names) -> None:
+        self.ids: dict[tuple[int, str], int] = {}
+        self.counts: list[int] = [0]  # ops inside each scope (any depth); id 0 is the root
+        for name in names:
+            parent = 0
+            for part in name.split("/")[:-1]:
+                parent = self._intern(parent, part)
+                self.counts[parent] += 1
+
+    def _intern(self, parent: int, part: str) -> int:
+        sid = self.ids.get((parent, part))
+        if sid is None:
+            sid = self.ids[(parent, part)] = len(self.counts)
+            self.counts.append(0)
+        return sid
+
+    def open(self, scopes) -> dict[int, str]:
+        """Ids and names of the scopes `scopes` open (each with its enclosing scopes) that
+        exist in the graph; a name that does not is ignored."""
+        opened: dict[int, str] = {}
+        for scope in scopes:
+            parent, end = 0, 0
+            for part in scope.split("/"):
+                parent = self.ids.get((parent, part))
+                end += len(part)
+                if parent is None:
+                    break
+                if parent not in opened:
+                    opened[parent] = scope[:end]
+                end += 1
+        return opened
+
+    def visible(self, name: str, opened) -> tuple[str, int | None]:
+        """The visible id of op `name` (its outermost collapsed scope, or itself) and the
+        scope id of that node (None for an op that is no scope)."""
         parts = name.split("/")
-        for i in range(1, len(parts)):
-            prefix = "/".join(parts[:i])
-            scope_children[prefix] = scope_children.get(prefix, 0) + 1
-    visible = {name: _visible(name, opened) for name in ops}
+        parent, end = 0, 0
+        for part in parts[:-1]:
+            parent = self.ids[(parent, part)]
+            end += len(part)
+            if parent not in opened:
+                return name[:end], parent
+            end += 1
+        return name, self.ids.get((parent, parts[-1]))
+
+
+class GraphTooLarge(BadRequest):
+    """A view of the graph with more nodes or edges than one layout may take."""
+
+
+def graph_view(graph_def, scopes=()) -> dict:
+    """Group a GraphDef by scope (opening `scopes`) and lay it out: the /api/graph body
+    minus `run`. Linear in the size of the graph up to the layout, whose input is bounded
+    (MAX_LAYOUT_NODES, MAX_LAYOUT_EDGES) and whose ordering sweeps stop at LAYOUT_SECONDS."""
+    ops = {n.name: n for n in graph_def.node}
+    tree = ScopeTree(ops)
+    opened = tree.open(scopes)
+    nodes: dict[str, dict] = {}
+    visible: dict[str, str] = {}
     for name, node in ops.items():
-        vid = visible[name]
+        vid, sid = tree.visible(name, opened)
+        visible[name] = vid
         if vid in nodes:
             continue
         label = vid.rsplit("/", 1)[-1]
-        if vid in scope_children and vid not in opened:  # a collapsed scope
+        if sid is not None and sid not in opened:  # a collapsed scope
             nodes[vid] = {
                 "id": vid, "name": vid, "label": label, "kind": "scope", "op": None,
-                "device": "", "child_count": scope_children[vid] + (vid in ops),
+                "device": "", "child_count": tree.counts[sid] + (vid in ops),
                 "attrs": {}, "inputs": [],
                 "width": max(90.0, CHAR_W * len(label) + 40), "height": SCOPE_H,
             }
@@ -150,50 +205,57 @@ def graph_view(graph_def, opened: frozenset) -> dict:
                 continue
             key = (source, target, control)
             agg[key] = agg.get(key, 0) + 1
-    for (source, target, _), _count in agg.items():
-        if nodes[target]["kind"] == "scope" and source not in nodes[target]["inputs"]:
-            nodes[target]["inputs"].append(source)
+    scope_inputs: dict[str, dict[str, None]] = {}
+    for source, target, _ in agg:
+        if nodes[target]["kind"] == "scope":
+            scope_inputs.setdefault(target, {})[source] = None
+    for target, sources in scope_inputs.items():
+        nodes[target]["inputs"] = list(sources)
+    if len(nodes) > MAX_LAYOUT_NODES or len(agg) > MAX_LAYOUT_EDGES:
+        raise GraphTooLarge(
+            f"graph too large to lay out: this view has {len(nodes)} nodes and {len(agg)} "
+            f"edges (at most {MAX_LAYOUT_NODES} and {MAX_LAYOUT_EDGES}); expand a scope "
+            "at a time instead of many (a graph without name scopes this large cannot be "
+            "shown)")
     pos = layout({k: (v["width"], v["height"]) for k, v in nodes.items()},
-                 [(s, t) for (s, t, _c) in agg])
+                 [(s, t) for (s, t, _c) in agg], seconds=LAYOUT_SECONDS)
     for k, v in nodes.items():
         v["x"], v["y"] = pos[k]
     edges = [{"source": s, "target": t, "count": c, "control": ctl}
              for (s, t, ctl), c in sorted(agg.items())]
     return {"nodes": sorted(nodes.values(), key=lambda n: n["id"]), "edges": edges,
-            "expanded": sorted(opened), "total_ops": len(ops)}
+            "expanded": sorted(opened.values()), "total_ops": len(ops)}
 
 
-def graph_impl(store: Store, run: str, expand: str | None) -> dict:
-    from writer.proto import graph_pb2
+def graph_bytes(store: Store, run: str, scopes: tuple[str, ...]) -> bytes:
+    """The /api/graph body of `run` with `scopes` open, as JSON bytes."""
+    from writer.proto import graph_pb2  # protobuf's generated module loads on first use
 
+    graph, _version = store.graph(run)
+    try:
+        graph_def = graph_pb2.GraphDef.FromString(graph)
+    except Exception as exc:  # protobuf raises DecodeError (a subclass of Exception)
+        raise BadRequest(f"the graph of run {run!r} cannot be decoded ({exc})") from exc
+    return json_bytes({"run": run, **graph_view(graph_def, scopes)})
+
+
+@router.get("/api/graph", summary="The run's graph grouped by name scope, laid out")
+def graph_route(request: Request, run: str = Query(...),
+                expand: str | None = Query(None, max_length=MAX_EXPAND_CHARS,
+                                           description="comma-separated scopes to open")
+                ) -> Response:
+    store: Store = request.app.state.store
+    scopes = parse_expand(expand)
     require_run(store, run)
     graph, version = store.graph(run)
     if graph is None:
         raise NotFound(f"run {run!r} has no graph; runs with one have has_graph=true in "
                        "/api/runs")
-    opened = _parse_expand(expand)
-    key = (run, version, opened)
-    cache = store.layout_cache
-    with _cache_lock:
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit
-    try:
-        graph_def = graph_pb2.GraphDef.FromString(graph)
-    except Exception as exc:  # protobuf raises DecodeError (a subclass of Exception)
-        raise BadRequest(f"the graph of run {run!r} cannot be decoded ({exc})") from exc
-    body = {"run": run, **graph_view(graph_def, opened)}
-    with _cache_lock:
-        cache[key] = body
-        while len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
-    return body
+    digest = hashlib.sha256("\n".join(scopes).encode("utf-8", "surrogatepass")).digest()
+    return request.app.state.layout_cache.respond(
+        request, ("graph", run, version, digest), lambda: graph_bytes(store, run, scopes))
 
 
-@router.get("/api/graph", summary="The run's graph grouped by name scope, laid out")
-def graph_route(request: Request, run: str = Query(...),
-                expand: str | None = Query(None, max_length=100_000,
-                                           description="comma-separated scopes to open")
-                ) -> Response:
-    return json_response(graph_impl(request.app.state.store, run, expand))
+def new_layout_cache() -> EncodedCache:
+    """The app's cache of laid-out graphs (encoded bodies), bounded in bytes."""
+    return EncodedCache(LAYOUT_CACHE_BYTES, admit_first=True)
