@@ -25,7 +25,7 @@ from .loader.discover import sources_for
 from .loader.loader import Loader
 from .plugins import graphs, histograms, images, runs, scalars, stream
 from .responses import json_response
-from .security import SecurityHeaders, TokenAuth
+from .security import LOOPBACK_NAMES, HostCheck, SecurityHeaders, TokenAuth, check_token
 from .store import Store
 
 log = logging.getLogger("board")
@@ -45,7 +45,9 @@ def _validation_message(exc: RequestValidationError) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> Response:
-        return json_response(error_body(exc.code, exc.message), status_code=exc.code)
+        headers = {"Retry-After": "5"} if exc.code == 503 else None
+        return json_response(error_body(exc.code, exc.message), status_code=exc.code,
+                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
@@ -83,12 +85,16 @@ def _docs_page(app: FastAPI) -> str:
 
 def create_app(logdir: str | os.PathLike | None = None, *, logdir_spec: str | None = None,
                reload_interval: float = DEFAULT_RELOAD_INTERVAL,
-               auth_token: str | None = None, watch: bool = True,
+               auth_token: str | None = None, allowed_hosts=(), watch: bool = True,
                frontend_dir: str | os.PathLike | None = None,
                heartbeat: float = HEARTBEAT, loader: Loader | None = None) -> FastAPI:
     """Build the board app. The loader thread starts with the app's lifespan; tests that
     want determinism can skip the lifespan and call `app.state.loader.cycle()` directly.
-    The CLI passes a `loader` it already started (loading overlaps the web imports)."""
+    The CLI passes a `loader` it already started (loading overlaps the web imports).
+    Requests are answered for loopback names, IP addresses and `allowed_hosts` ("*": any).
+    An `auth_token` that is empty or whitespace is a ValueError."""
+    if auth_token is not None:
+        auth_token = check_token(auth_token)
     if loader is None:
         loader = Loader(Store(), sources_for(logdir, logdir_spec),
                         reload_interval=reload_interval, watch=watch)
@@ -122,8 +128,9 @@ def create_app(logdir: str | os.PathLike | None = None, *, logdir_spec: str | No
 
     app.include_router(static.router(static.build_whitelist(frontend_dir)))
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
-    if auth_token:
+    if auth_token is not None:
         app.add_middleware(TokenAuth, token=auth_token)
+    app.add_middleware(HostCheck, allowed=(*LOOPBACK_NAMES, *allowed_hosts))
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -22,6 +22,7 @@ from . import __version__
 
 DEFAULT_PORT = 6006
 TOKEN_ENV = "BOARD_AUTH_TOKEN"
+HOSTS_ENV = "BOARD_ALLOWED_HOSTS"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,14 +38,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None,
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--bind_all", action="store_true",
-                   help="listen on every network interface (IPv6 and IPv4 where possible)")
+                   help="listen on every network interface (IPv6 and IPv4 where possible); "
+                   "browsers then reach it by IP address or this machine's name, other names "
+                   "need --allowed_hosts")
+    p.add_argument("--allowed_hosts", default=None,
+                   help=f"comma-separated host names the board answers to besides localhost, "
+                   f"IP addresses and --host (or set {HOSTS_ENV}; '*' for any). Requests "
+                   "naming any other host are refused, so a web page cannot reach the board "
+                   "through a DNS-rebinding name")
     p.add_argument("--reload_interval", type=float, default=2.0,
                    help="seconds between polls for new data when file-system events are not "
                    "available (default 2; events from watchfiles trigger reads at once; "
                    "0 loads the logdir once and never again)")
     p.add_argument("--auth_token", default=None,
                    help=f"require this token on every request (or set {TOKEN_ENV}); clients "
-                   "send 'Authorization: Bearer <token>' or open a page once with ?token=")
+                   "send 'Authorization: Bearer <token>' or open a page once with ?token=. "
+                   "Surrounding whitespace is not part of it; an empty token is refused")
     p.add_argument("--version", action="version", version=f"numboard {__version__}")
     return p
 
@@ -84,6 +93,16 @@ def _url_host(host: str | None, bind_all: bool) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def allowed_hosts(args) -> list[str]:
+    """Host names to answer besides loopback names and IP addresses: --host, this machine's
+    name with --bind_all (the printed URL uses it), and --allowed_hosts / BOARD_ALLOWED_HOSTS."""
+    names = [args.host] if args.host else []
+    if args.bind_all:
+        names.append(socket.gethostname())
+    extra = args.allowed_hosts if args.allowed_hosts is not None else os.environ.get(HOSTS_ENV, "")
+    return names + [h.strip() for h in extra.split(",") if h.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.bind_all and args.host:
@@ -96,6 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print(f"board: --port {args.port} is not a port number (0..65535)", file=sys.stderr)
         return 2
+    token = args.auth_token if args.auth_token is not None else os.environ.get(TOKEN_ENV)
+    if token is not None and not token.strip():
+        given = "--auth_token" if args.auth_token is not None else TOKEN_ENV
+        print(f"board: {given} is {token!r}, an empty token that would guard nothing; pass a "
+              "real one (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(24))') "
+              f"or leave {given} unset", file=sys.stderr)
+        return 2
+    args.auth_token = token
     logging.basicConfig(level=logging.INFO, format="board: %(message)s", stream=sys.stderr)
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "N changes detected" per write
     try:
@@ -132,13 +159,12 @@ def _serve(args, sock: socket.socket, banner: str) -> int:
 
     import uvicorn
 
+    from . import server as http
     from .app import create_app
 
-    token = args.auth_token or os.environ.get(TOKEN_ENV) or None
-    app = create_app(auth_token=token, loader=loader)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=1, ws="none")
-    server = uvicorn.Server(config)
+    app = create_app(auth_token=args.auth_token, allowed_hosts=allowed_hosts(args),
+                     loader=loader)
+    server = uvicorn.Server(http.config(app, http.raise_file_limit()))
 
     async def run() -> None:
         task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -30,6 +30,12 @@ class NotFound(ApiError):
     code = 404
 
 
+class Unavailable(ApiError):
+    """Busy: the client may retry (answered with Retry-After)."""
+
+    code = 503
+
+
 def error_body(code: int, message: str) -> dict:
     """The JSON body of every error response."""
     return {"error": {"code": int(code), "message": str(message)}}

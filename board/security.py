@@ -8,12 +8,15 @@
   visiting any URL with `?token=<token>` sets (the response redirects to the same URL
   without the token, so it does not linger in history or logs). Comparisons use
   hmac.compare_digest. TensorBoard itself has no authentication.
+- Only known host names are answered (`HostCheck`, against DNS rebinding): loopback names
+  and `--host` by default, more with `--allowed_hosts`; IP addresses always.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, quote, urlencode
@@ -51,35 +54,57 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _same(a: str, b: bytes) -> bool:
-    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b)
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+_WHITESPACE = " \t\r\n"
+
+
+def check_token(token: str) -> str:
+    """The token as the board uses it: surrounding whitespace is never part of a token, and a
+    token that is empty once stripped is refused (it would guard nothing)."""
+    stripped = token.strip(_WHITESPACE)
+    if not stripped.strip():
+        raise ValueError("the auth token is empty or whitespace, which would guard nothing; "
+                         "pass a real one (e.g. --auth_token \"$(python3 -c 'import secrets; "
+                         "print(secrets.token_urlsafe(24))')\") or leave the flag and "
+                         "BOARD_AUTH_TOKEN unset")
+    return stripped
+
+
+def _header(scope, name: bytes) -> bytes:
+    for k, v in scope.get("headers", []):
+        if k.lower() == name:
+            return v
+    return b""
 
 
 class TokenAuth:
-    """Pure ASGI middleware: refuse every HTTP request that does not carry the token."""
+    """Pure ASGI middleware: refuse every HTTP request that does not carry the token.
+
+    One rule for the three carriers: the token is compared as UTF-8 bytes, without the
+    whitespace around it, whether it comes in `Authorization: Bearer …` (the header's raw
+    bytes), in `?token=…` (percent-decoded bytes) or as the cookie (a digest of the token)."""
 
     def __init__(self, app, token: str) -> None:
-        if not token:
-            raise ValueError("an empty auth token would refuse nothing; pass a non-empty one")
         self.app = app
-        self.token = token.encode("utf-8")
+        self.token = check_token(token).encode("utf-8", "surrogateescape")
         # The cookie holds a digest of the token, so any token text is a valid cookie value.
         self.cookie_value = hashlib.sha256(self.token).hexdigest().encode()
+
+    def _same(self, offered: bytes) -> bool:
+        return hmac.compare_digest(offered.strip(_WHITESPACE.encode()), self.token)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {}
-        for k, v in scope.get("headers", []):
-            headers.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
-        auth = headers.get("authorization", "")
-        if auth[:7].lower() == "bearer " and _same(auth[7:].strip(), self.token):
+        auth = _header(scope, b"authorization")
+        if auth[:7].lower() == b"bearer " and self._same(auth[7:]):
             return await self.app(scope, receive, send)
+        # latin-1 maps each byte to one character and back: the offered bytes, unchanged.
         query = scope.get("query_string", b"").decode("latin-1")
-        pairs = parse_qsl(query, keep_blank_values=True)
+        pairs = parse_qsl(query, keep_blank_values=True, encoding="latin-1")
         offered = [v for k, v in pairs if k == "token"]
-        if offered and _same(offered[-1], self.token):
-            rest = urlencode([(k, v) for k, v in pairs if k != "token"])
+        if offered and self._same(offered[-1].encode("latin-1")):
+            rest = urlencode([(k, v) for k, v in pairs if k != "token"], encoding="latin-1")
             path = scope.get("root_path", "") + scope["path"]
             # One leading slash only: "//host/" or "/\\host" would send the browser elsewhere.
             path = "/" + quote(path.lstrip("/\\"), safe="/")
@@ -89,17 +114,66 @@ class TokenAuth:
                                                    (b"set-cookie", cookie.encode("latin-1"))])
         jar = SimpleCookie()
         try:
-            jar.load(headers.get("cookie", ""))
+            jar.load(_header(scope, b"cookie").decode("latin-1"))
         except Exception:  # a malformed Cookie header is simply no cookie
             jar = SimpleCookie()
         morsel = jar.get(COOKIE)
-        if morsel is not None and _same(morsel.value, self.cookie_value):
+        if morsel is not None and hmac.compare_digest(morsel.value.encode("latin-1"),
+                                                      self.cookie_value):
             return await self.app(scope, receive, send)
         body = json.dumps(error_body(401, "this board needs its auth token: send "
                                           "'Authorization: Bearer <token>' or open any page "
                                           "once with ?token=<token>")).encode()
         return await _respond(send, 401, body, [(b"content-type", b"application/json"),
                                                 (b"www-authenticate", b"Bearer")])
+
+
+def host_name(host: str) -> str:
+    """The name in a Host header: without the port, brackets or a trailing dot, lower-case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class HostCheck:
+    """Pure ASGI middleware against DNS rebinding: a page on another site whose name is made
+    to resolve to this machine sends its own name as Host, so only the names in `allowed`
+    (loopback names by default), IP addresses (which no rebinding can fake) and requests
+    without a Host header are answered; "*" allows every name."""
+
+    def __init__(self, app, allowed) -> None:
+        self.app = app
+        self.allowed = frozenset(host_name(h) for h in allowed)
+        self.any = "*" in self.allowed
+
+    def allows(self, host: bytes) -> bool:
+        name = host_name(host.decode("latin-1"))
+        return self.any or not host or name in self.allowed or _is_ip(name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        host = _header(scope, b"host")
+        if self.allows(host):
+            return await self.app(scope, receive, send)
+        shown = host.decode("latin-1")[:100]
+        body = json.dumps(error_body(400, f"this board does not answer to the host name "
+                                          f"{shown!r} (it answers to "
+                                          f"{', '.join(sorted(self.allowed))} and IP "
+                                          f"addresses); if that name is yours, start it with "
+                                          f"--allowed_hosts {host_name(shown) or 'NAME'}"))
+        return await _respond(send, 400, body.encode(), [(b"content-type", b"application/json")])
 
 
 async def _respond(send, status: int, body: bytes, headers: list) -> None:

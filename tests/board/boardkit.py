@@ -58,7 +58,8 @@ class Board:
     def __init__(self, logdir, **kwargs) -> None:
         kwargs.setdefault("watch", False)
         self.app = create_app(logdir, **kwargs)
-        self.client = TestClient(self.app, raise_server_exceptions=False)
+        self.client = TestClient(self.app, base_url="http://127.0.0.1",
+                                 raise_server_exceptions=False)
 
     def load(self) -> Board:
         self.app.state.loader.cycle()

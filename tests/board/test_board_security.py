@@ -130,7 +130,7 @@ def test_token_redirect_stays_on_this_origin(board_factory, logdir, path):
     from urllib.parse import quote
 
     b = board_factory(logdir, auth_token=TOKEN)
-    r = b.client.get(f"http://testserver{path}?token={quote(TOKEN)}", follow_redirects=False)
+    r = b.client.get(f"http://127.0.0.1{path}?token={quote(TOKEN)}", follow_redirects=False)
     location = r.headers["location"]
     assert r.status_code == 303 and location.startswith("/")
     assert not location.startswith(("//", "/\\"))

@@ -53,7 +53,7 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
 def client(demo) -> TestClient:
     app = create_app(str(demo[0]), watch=False)
     app.state.loader.cycle()  # read everything once, no background thread
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 def get(client: TestClient, path: str, **params):
