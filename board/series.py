@@ -71,24 +71,6 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
-def smooth_reference(values, weight: float) -> list[float]:
-    """The same EMA as a plain loop over Python floats (TensorBoard's code, line for line)."""
-    w = min(max(float(weight), 0.0), 1.0)
-    ys = [float(v) for v in values]
-    if not ys:
-        return []
-    constant = all(v == ys[0] for v in ys)
-    last, n, out = 0.0, 0, []
-    for v in ys:
-        if constant or not np.isfinite(v):
-            out.append(v)
-            continue
-        last = last * w + (1 - w) * v
-        n += 1
-        out.append(last / (1 - w**n) if w != 1 else last)
-    return out
-
-
 def downsample_indices(values: np.ndarray, max_points: int) -> np.ndarray:
     """Indices (ascending) of at most `max_points` points keeping each bucket's min and max.
 

@@ -4,6 +4,7 @@ the whole suite's other conftest.py files cannot shadow it.)"""
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import subprocess
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 from fastapi.testclient import TestClient
 
 from board.app import create_app
@@ -34,6 +36,26 @@ def scalar_event(tag: str, value: float, step: int, wall_time: float | None = No
     v.tag = tag
     v.simple_value = value
     return ev
+
+
+def ema_oracle(values, weight: float) -> np.ndarray:
+    """TensorBoard's debiased EMA from its closed form, not its recurrence: the n-th finite
+    point becomes (1-w)·Σ_k w^(n-k)·y_k / (1 - w^n) (w = 1: 0), summed exactly with fsum.
+    Non-finite points pass through and are not counted; a constant series is unchanged."""
+    y = np.asarray(values, dtype=np.float64)
+    out = y.copy()
+    if len(y) == 0 or np.all(y == y[0]):
+        return out
+    w = min(max(float(weight), 0.0), 1.0)
+    where = np.flatnonzero(np.isfinite(y))
+    finite = y[where]
+    for n in range(1, len(finite) + 1):
+        if w == 1.0:
+            out[where[n - 1]] = 0.0
+            continue
+        powers = w ** np.arange(n - 1, -1, -1, dtype=np.float64)
+        out[where[n - 1]] = (1 - w) * math.fsum(powers * finite[:n]) / (1 - w**n)
+    return out
 
 
 def frames(*events) -> bytes:

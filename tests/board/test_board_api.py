@@ -8,10 +8,10 @@ import json
 
 import numpy as np
 import pytest
+from boardkit import ema_oracle
 from PIL import Image
 from tensorboardX import SummaryWriter as TBXWriter
 
-from board.series import smooth_reference
 from writer import SummaryWriter
 from writer.proto import graph_pb2
 
@@ -122,7 +122,7 @@ def test_scalars_smoothing_is_tensorboards_ema_on_the_full_series(board):
     full = board.json("/api/scalars", params={"run": "train", "tag": "loss"})
     body = board.json("/api/scalars", params={"run": "train", "tag": "loss",
                                               "smoothing": 0.6, "max_points": 20})
-    want = smooth_reference(full["value"], 0.6)
+    want = ema_oracle(full["value"], 0.6)
     got = dict(zip(body["step"], body["smoothed"], strict=True))
     for step, value in got.items():
         assert value == pytest.approx(want[step], rel=1e-12)

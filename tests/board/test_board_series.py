@@ -2,21 +2,22 @@
 
 import numpy as np
 import pytest
+from boardkit import ema_oracle
 
-from board.series import downsample_indices, smooth, smooth_reference, window_indices
+from board.series import downsample_indices, smooth, window_indices
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.mark.parametrize("n", [1, 2, 127, 128, 129, 1000, 4099])
 @pytest.mark.parametrize("weight", [0.0, 0.01, 0.6, 0.95, 0.999, 1.0])
-def test_smooth_matches_tensorboards_loop(n, weight):
+def test_smooth_matches_the_closed_form(n, weight):
     rng = np.random.default_rng(n)
     y = rng.normal(size=n) * 10
     if n > 20:
         y[[3, 11]] = [np.nan, np.inf]
     got = smooth(y, weight)
-    want = np.array(smooth_reference(y, weight))
+    want = ema_oracle(y, weight)
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
@@ -53,6 +54,22 @@ def test_downsample_small_series_untouched_and_nan_safe():
     y[100] = 5.0
     idx = downsample_indices(y, 100)
     assert 100 in idx and len(idx) <= 100
+
+
+def test_downsample_nan_never_counts_as_an_extreme():
+    """A NaN-heavy series: every bucket holds NaNs next to its finite values, and one bucket
+    a negative spike. NaN counted as a minimum would stand in for the spike and drop it."""
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=20_000)
+    y[rng.random(20_000) < 0.6] = np.nan
+    spike, peak = 12_345, 6_789
+    y[spike], y[peak] = -1e6, 1e6
+    idx = downsample_indices(y, 200)
+    assert spike in idx and peak in idx
+    kept = y[idx]
+    assert np.nanmin(kept) == -1e6 and np.nanmax(kept) == 1e6
+    # Each bucket's finite extremes are kept, never a NaN in their place.
+    assert np.isfinite(kept[1:-1]).all()
 
 
 def test_downsample_rejects_nonsense():

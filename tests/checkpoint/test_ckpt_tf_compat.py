@@ -1,10 +1,14 @@
-"""TensorFlow reads what flow writes: a local, manual check (TensorFlow is never installed in CI).
+"""TensorFlow reads what flow writes.
 
-A module fixture writes four checkpoints with flow into a tmp dir and runs tf_check.py once with
-TensorFlow's interpreter (/tmp/tfvenv/bin/python, or $NUMBOARD_TF_PYTHON), which loads each with
-`tf.train.load_checkpoint` and restores it with `tf.compat.v1.train.Saver`; each test checks
-its checkpoint's verdict. Skipped, with the reason, where that interpreter is missing; the
-CI-time guarantees come from the byte-for-byte tests against TF-written files.
+Everywhere, CI included: flow's `tf.train.Saver` saves the variables of each checkpoint that
+TensorFlow wrote in tests/data/tf_ckpt/ (made by tests/data/make_tf_checkpoints.py), and the
+`.index` and `.data` files it writes are byte for byte the files TensorFlow wrote — files
+TensorFlow's own `Saver` restores, so it restores flow's.
+
+Where TensorFlow is installed (a local check): a module fixture writes four more checkpoints
+with flow and runs tf_check.py once with TensorFlow's interpreter (/tmp/tfvenv/bin/python, or
+$NUMBOARD_TF_PYTHON), which loads each with `tf.train.load_checkpoint` and restores it with
+`tf.compat.v1.train.Saver`; each test checks its checkpoint's verdict.
 """
 
 import base64
@@ -13,6 +17,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import ckpt_golden as golden
 import numpy as np
 import pytest
 
@@ -22,10 +27,27 @@ from flow.checkpoint import storage
 TF_PYTHON = Path(os.environ.get("NUMBOARD_TF_PYTHON", "/tmp/tfvenv/bin/python"))
 CHECK = Path(__file__).with_name("tf_check.py")
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not TF_PYTHON.exists(), reason="TensorFlow not installed (manual check)"),
-]
+pytestmark = pytest.mark.integration
+needs_tensorflow = pytest.mark.skipif(
+    not TF_PYTHON.exists(), reason="TensorFlow not installed: the live check is local; "
+    "test_flow_saver_writes_the_files_tensorflow_wrote proves the same bytes everywhere")
+
+
+@pytest.mark.parametrize("prefix", golden.PREFIXES)
+def test_flow_saver_writes_the_files_tensorflow_wrote(tmp_path, prefix):
+    tf.reset_default_graph()
+    variables = {name: tf.Variable(value, name=name)
+                 for name, value in golden.tensors(prefix).items()}
+    assert all(v.op.name == name for name, v in variables.items())
+    (tmp_path / prefix).parent.mkdir(parents=True, exist_ok=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        saved = tf.train.Saver(variables).save(sess, str(tmp_path / prefix))
+    tf.reset_default_graph()
+    theirs = golden.path(prefix)
+    for suffix in (".index", ".data-00000-of-00001"):
+        ours = Path(saved + suffix).read_bytes()
+        assert ours == Path(theirs + suffix).read_bytes(), f"{prefix}{suffix} differs"
 
 
 def describe(value) -> dict:
@@ -135,6 +157,7 @@ def verdicts(tmp_path_factory) -> dict[str, str]:
     return out
 
 
+@needs_tensorflow
 @pytest.mark.parametrize("case", list(CASES))
 def test_tensorflow_reads_and_restores_flow_checkpoint(verdicts, case):
     assert verdicts[case].startswith(f"OK {case} "), verdicts[case]

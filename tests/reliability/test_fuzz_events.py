@@ -19,9 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from relsupport import record_figure
 
+from writer import events
 from writer.proto import event_pb2, summary_pb2, tensor_pb2
-
-events = pytest.importorskip("writer.events", reason="writer/events.py has not landed yet")
 
 COUNTS: collections.Counter = collections.Counter()
 ITEM_TYPES = ("ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem",

@@ -6,10 +6,11 @@ loudly when it cannot write (SPEC §3, §9).
   end every event is there exactly once.
 - An interpreter exit, and a writer dropped without ``close()``, still write everything.
 - Unwritable places, as root (for whom file modes do not apply): a logdir below a regular
-  file (ENOTDIR), a read-only tmpfs mount (EROFS), a tiny full tmpfs (ENOSPC) and a file size
-  limit (RLIMIT_FSIZE -> EFBIG). Each raises an OSError naming the path; after space is freed
-  a retry writes every accepted event exactly once. The tmpfs cases need ``mount`` (root with
-  CAP_SYS_ADMIN) and skip, saying so, where it is not allowed.
+  file (ENOTDIR), no room left (RLIMIT_FSIZE in a child process -> EFBIG, lifted later as a
+  disk that frees space), a full device (/dev/full -> ENOSPC), and a read-only tmpfs mount
+  (EROFS). Each raises an OSError naming the path; once there is room a retry writes every
+  accepted event exactly once. Only the read-only case needs ``mount`` (root with
+  CAP_SYS_ADMIN) and skips, saying so, where it is not allowed.
 """
 
 from __future__ import annotations
@@ -159,9 +160,6 @@ class Tmpfs:
             pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); needs root with "
                         "CAP_SYS_ADMIN")
 
-    def remount(self, options: str) -> None:
-        subprocess.run(["mount", "-o", f"remount,{options}", str(self.where)], check=True)
-
     def umount(self) -> None:
         subprocess.run(["umount", "-l", str(self.where)], check=False)
 
@@ -190,51 +188,79 @@ def test_read_only_logdir_is_a_clear_error(tmpfs):
     assert str(ro.where) in str(info.value), str(info.value)
 
 
+NO_ROOM_CHILD = """
+import resource, signal, sys
+sys.path.insert(0, {repo!r})
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+# No room past 16 KiB (EFBIG), until the soft limit is lifted: as a disk that fills, then frees.
+resource.setrlimit(resource.RLIMIT_FSIZE, (16384, resource.RLIM_INFINITY))
+from writer import SummaryWriter
+w = SummaryWriter({logdir!r}, max_queue={max_queue}, flush_secs=3600)
+errors, first = 0, None
+for i in range({n}):
+    try:
+        w.add_scalar("loss", float(i), i)
+    except OSError as exc:
+        errors, first = errors + 1, first or exc
+try:
+    w.{finish}()
+    print("SILENT")
+    sys.exit(0)
+except OSError as exc:
+    first = first or exc
+print("RAISED", first.errno, first, "ERRORS", errors)
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+w.close()  # the retry writes what the failed writes kept
+print("PATH", w.path)
+"""
+
+
+def no_room(tmp_path, finish: str, n: int, max_queue: int) -> tuple[str, Path]:
+    """Run NO_ROOM_CHILD; returns its report line and the event file it wrote."""
+    repo = str(Path(__file__).resolve().parents[2])
+    code = NO_ROOM_CHILD.format(repo=repo, logdir=str(tmp_path), n=n, max_queue=max_queue,
+                                finish=finish)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=50)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("RAISED"), f"events were dropped silently: {out.stdout!r}"
+    return lines[0], Path(lines[-1].removeprefix("PATH "))
+
+
 @pytest.mark.integration
 @pytest.mark.timeout(60)
-def test_full_disk_raises_and_keeps_every_accepted_event(tmpfs):
-    """ENOSPC: add_scalar/flush raise; after space is freed a flush writes every event once."""
-    disk = tmpfs("size=64k")
-    w = SummaryWriter(disk.where, max_queue=50, flush_secs=3600)
-    errors = 0
-    first_error = None
-    n = 4000  # ~40 bytes each: about 160 KB, more than the 64 KB disk
-    for i in range(n):
-        try:
-            w.add_scalar("loss", float(i), i)
-        except OSError as exc:
-            errors += 1
-            first_error = first_error or exc
-    with pytest.raises(OSError) as info:  # what could not be written is still pending
-        w.flush()
-    err = first_error or info.value
-    assert err.errno == errno.ENOSPC, err
-    assert w.path in str(err), f"the error should name the file: {err}"
-    # Make room: the writer still holds every event it was handed.
-    disk.remount("size=8m")
-    w.flush()
-    w.close()
-    on_disk = events_on_disk(w.path)
+def test_no_room_raises_and_keeps_every_accepted_event(tmp_path):
+    """No room left (RLIMIT_FSIZE, no mount or privilege needed): add_scalar/flush raise
+    naming the file; once there is room a close writes every event exactly once."""
+    n = 4000  # ~40 bytes each: about 160 KB, far past the 16 KiB of room
+    report, path = no_room(tmp_path, "flush", n, max_queue=50)
+    assert f" {errno.EFBIG} " in report and str(path) in report, report
+    on_disk = events_on_disk(path)
     assert sum(on_disk.values()) == n, f"{sum(on_disk.values())} of {n} events on disk"
     assert all(c == 1 for c in on_disk.values()), "an event written twice"
-    record_figure("writer_full_disk", events=n, add_scalar_errors=errors,
-                  message=str(err)[:200])
+    record_figure("writer_no_room", events=n, message=report[:200])
 
 
 @pytest.mark.integration
 @pytest.mark.timeout(60)
-def test_close_on_full_disk_raises_instead_of_dropping(tmpfs):
-    disk = tmpfs("size=32k")
-    w = SummaryWriter(disk.where, max_queue=100_000, flush_secs=3600)
-    for i in range(3000):  # buffered: nothing is written before close()
-        w.add_scalar("loss", float(i), i)
+def test_close_without_room_raises_instead_of_dropping(tmp_path):
+    report, path = no_room(tmp_path, "close", 3000, max_queue=100_000)  # buffered until close
+    assert f" {errno.EFBIG} " in report, report
+    assert events_on_disk(path) == collections.Counter({("loss", i): 1 for i in range(3000)})
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+def test_a_full_device_is_a_clear_error(tmp_path):
+    """ENOSPC itself, from /dev/full (no mount needed): the error names the file."""
+    link = tmp_path / "events.out.tfevents.full"
+    link.symlink_to("/dev/full")
+    w = EventFileWriter(str(link))
+    w.write(b"x" * 100)
     with pytest.raises(OSError) as info:
-        w.close()
-    assert info.value.errno == errno.ENOSPC
-    disk.remount("size=8m")
-    w.close()  # the retry writes what the failed close kept
-    on_disk = events_on_disk(w.path)
-    assert on_disk == collections.Counter({("loss", i): 1 for i in range(3000)})
+        w.flush()
+    assert info.value.errno == errno.ENOSPC and str(link) in str(info.value), info.value
 
 
 FSIZE_CHILD = """
