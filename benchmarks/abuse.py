@@ -38,7 +38,7 @@ import numpy as np
 import psutil
 
 from writer.crc import masked_crc32c
-from writer.proto import event_pb2, graph_pb2, summary_pb2, tensor_pb2
+from writer.proto import event_pb2, graph_pb2, histogram_pb2, summary_pb2, tensor_pb2
 
 BOARD = Path(sys.executable).with_name("board")
 RSS_CAP = 4 << 30
@@ -286,7 +286,7 @@ def huge_claimed_record(work, serve):
 def big_histogram(work, serve):
     """6: one histogram of 5M buckets, then /api/histograms."""
     n = 5_000_000
-    histo = summary_pb2.HistogramProto(min=0, max=n, num=n, sum=n, sum_squares=n)
+    histo = histogram_pb2.HistogramProto(min=0, max=n, num=n, sum=n, sum_squares=n)
     histo.bucket_limit.extend(np.arange(1, n + 1, dtype=np.float64).tolist())
     histo.bucket.extend(np.ones(n).tolist())
     write(work / "h" / EV, summary_event(1, summary_pb2.Summary.Value(tag="w", histo=histo)))
