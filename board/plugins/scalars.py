@@ -131,11 +131,10 @@ def csv_chunks(snap: ScalarSnapshot, dialect: str):
     """Every point as CSV (header row, then one row per point), a few thousand rows at a
     time so a series of any length streams in bounded memory."""
     header, order = CSV_COLUMNS[dialect]
+    row = ",".join("{}" if name == "step" else "{!r}" for name in order) + "\n"
     yield header + "\n"
     for lo in range(0, len(snap.step), CSV_ROWS_PER_CHUNK):
         cols = [getattr(snap, name)[lo:lo + CSV_ROWS_PER_CHUNK].tolist() for name in order]
-        fmt = ["{}" if name == "step" else "{!r}" for name in order]
-        row = ",".join(fmt) + "\n"
         yield "".join(row.format(*values) for values in zip(*cols, strict=True))
 
 

@@ -287,3 +287,16 @@ def test_repeated_requests_are_served_from_the_cache_until_data_changes(board_fa
         w.flush()
         after = b.load().json("/api/scalars", params={"run": "r", "tag": "x"})
         assert after["total_points"] == 3001 and after["value"][-1] == -5.0
+
+
+def test_both_csv_downloads_hold_the_same_points(board):
+    """/api/scalars and TensorBoard's route write one CSV, in their own column order."""
+    ours = board.get("/api/scalars", params={"run": "train", "tag": "loss", "format": "csv"})
+    theirs = board.get("/data/plugin/scalars/scalars", params={"run": "train", "tag": "loss",
+                                                               "format": "csv"})
+    ours_rows = [line.split(",") for line in ours.text.splitlines()]
+    theirs_rows = [line.split(",") for line in theirs.text.splitlines()]
+    assert ours_rows[0] == ["step", "wall_time", "value"]
+    assert theirs_rows[0] == ["Wall time", "Step", "Value"]
+    assert [[w, s, v] for s, w, v in ours_rows[1:]] == theirs_rows[1:]
+    assert len(ours_rows) > 2
