@@ -198,6 +198,8 @@ class Watch:
                 c.close()
             except OSError:
                 ok = False
+            if not ok and self.board.proc.poll() is not None:
+                return  # the board exited (an attack may stop it): no latency to count
             took = time.perf_counter() - t0 if ok else HEALTH_TIMEOUT
             self.worst = max(self.worst, took)
             self.done.wait(0.25)
