@@ -28,6 +28,7 @@ from .security import CSP
 HEADER_TIMEOUT = 10.0
 KEEP_ALIVE = 5
 MAX_CONNECTIONS = 1000
+ACCEPT_BURST = 64  # connections accepted per wake-up, so shedding keeps up with a flood
 
 
 def raise_file_limit() -> int:
@@ -100,8 +101,8 @@ class GuardedH11(H11Protocol):
             self.transport.close()
 
     def _shed(self) -> None:
-        idle = [c for c in self.connections
-                if c is not self and isinstance(c, GuardedH11) and not c.busy()]
+        idle = [c for c in self.connections if c is not self and isinstance(c, GuardedH11)
+                and not c.busy() and not c.transport.is_closing()]
         victim = min(idle, key=lambda c: c.since) if idle else self
         victim.transport.close()
 
@@ -110,4 +111,4 @@ def config(app, soft_file_limit: int) -> uvicorn.Config:
     GuardedH11.limit = max_connections(soft_file_limit)
     return uvicorn.Config(app, http=GuardedH11, log_level="warning", access_log=False,
                           lifespan="on", timeout_graceful_shutdown=1, ws="none",
-                          timeout_keep_alive=KEEP_ALIVE)
+                          timeout_keep_alive=KEEP_ALIVE, backlog=ACCEPT_BURST)

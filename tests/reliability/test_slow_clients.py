@@ -123,3 +123,22 @@ def test_malformed_http_gets_the_json_error_shape(served):
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head.lower()
     assert body.startswith(b'{"error":{"code":400,"message":')
+
+
+@pytest.mark.server
+@pytest.mark.timeout(120)
+def test_a_slow_flood_past_the_file_limit_leaves_healthz_answered(logdir, start_board):
+    """The real board with 256 descriptors and 300 half-sent requests: shedding keeps
+    descriptors free (a flood once filled them and /healthz stopped answering)."""
+    b = start_board(logdir, prefix=("prlimit", "--nofile=256:256"))
+    port = int(b.url.rstrip("/").rsplit(":", 1)[1])
+    slow = []
+    try:
+        for _ in range(300):
+            slow.append(partial_request(port))
+        for _ in range(5):
+            assert b.get("/healthz", timeout=30).json() == {"status": "ok"}
+        assert sum(closed_by_server(s) for s in slow) >= 300 - http.max_connections(256)
+    finally:
+        for s in slow:
+            s.close()
