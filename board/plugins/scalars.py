@@ -79,7 +79,11 @@ def scalars_multi_impl(store: Store, runs: list[str], tag: str, **view) -> dict:
 
 def scalars_csv_impl(store: Store, run: str, tag: str) -> str:
     """Every point as CSV: a `step,wall_time,value` header, then one row per point."""
-    snap = series_or_404(store, run, tag)
+    return scalars_csv_text(series_or_404(store, run, tag))
+
+
+def scalars_csv_text(snap: ScalarSnapshot) -> str:
+    """A series as `step,wall_time,value` CSV (the download and the export archive)."""
     rows = zip(snap.step.tolist(), snap.wall_time.tolist(), snap.value.tolist(), strict=True)
     lines = ["step,wall_time,value"]
     lines.extend(f"{s},{w!r},{v!r}" for s, w, v in rows)
