@@ -4,7 +4,9 @@ The latest GraphDef of a run is grouped by `/`-separated name scopes, as TensorB
 a collapsed scope is one node (kind "scope", with `child_count` = the ops inside it);
 `expand=a,a/b` opens scopes (expanding `a/b` opens `a` too). Edges between visible nodes are
 aggregated per (source, target, control) with a `count`; edges inside a collapsed scope
-vanish. Positions come from board.layout (a layered layout, inputs above consumers).
+vanish. Positions come from board.layout (a layered layout, inputs above consumers); the
+auxiliary nodes (board.auxiliary: gradients, optimizer, save, init, summaries) are laid out
+apart, to the right of the model.
 Layouts are cached per (run, graph version, expanded set).
 """
 
@@ -16,6 +18,7 @@ import threading
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ..auxiliary import auxiliary_nodes, auxiliary_ops, layout_apart
 from ..errors import BadRequest, NotFound
 from ..layout import layout
 from ..responses import json_response
@@ -153,11 +156,14 @@ def graph_view(graph_def, opened: frozenset) -> dict:
     for (source, target, _), _count in agg.items():
         if nodes[target]["kind"] == "scope" and source not in nodes[target]["inputs"]:
             nodes[target]["inputs"].append(source)
-    pos = layout({k: (v["width"], v["height"]) for k, v in nodes.items()},
-                 [(s, t) for (s, t, _c) in agg])
+    aux = auxiliary_nodes(visible, auxiliary_ops({k: (n.op, n.input) for k, n in ops.items()}))
+    pos = layout_apart(layout, {k: (v["width"], v["height"]) for k, v in nodes.items()},
+                       [(s, t) for (s, t, _c) in agg], aux)
     for k, v in nodes.items():
         v["x"], v["y"] = pos[k]
-    edges = [{"source": s, "target": t, "count": c, "control": ctl}
+        v["auxiliary"] = k in aux
+    edges = [{"source": s, "target": t, "count": c, "control": ctl,
+              "bridge": (s in aux) != (t in aux)}
              for (s, t, ctl), c in sorted(agg.items())]
     return {"nodes": sorted(nodes.values(), key=lambda n: n["id"]), "edges": edges,
             "expanded": sorted(opened), "total_ops": len(ops)}
