@@ -126,7 +126,7 @@ class CustomChart {
     const tags = [...this.series.keys()];
     this.tagList.replaceChildren(
       this.error ? `Could not load: ${this.error}` :
-        tags.length ? `${tags.length} tags: ` : `No scalar tag matches ${this.pattern}.`,
+        tags.length ? `${tags.length} ${tags.length === 1 ? "tag" : "tags"}: ` : `No scalar tag matches ${this.pattern}.`,
       ...tags.map((tag, k) =>
         el("span", { class: "custom-tag", dataset: { dash: DASHES[k % DASHES.length] },
           text: tag }),

@@ -5,7 +5,7 @@
 
 import { formatRelative, formatValue, rowsAt } from "./card_points.js";
 import { runColor } from "./colors.js";
-import { el } from "./dom.js";
+import { cssVar, el } from "./dom.js";
 import { state } from "./state.js";
 import { naturalCompare } from "./tags.js";
 
@@ -27,6 +27,9 @@ export function quietHover(traces, layout) {
     delete trace.hovertemplate;
   }
   layout.hovermode = "x";
+  // plotly underlays the spike line with the plot's background: make that the card's, not
+  // the white it assumes for a transparent plot (a bright bar in the dark theme)
+  layout.plot_bgcolor = cssVar("--surface");
   layout.xaxis.showspikes = true;
   layout.xaxis.spikemode = "across";
   layout.xaxis.spikesnap = "cursor";
