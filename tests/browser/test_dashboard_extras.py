@@ -105,6 +105,7 @@ def test_download_selected_gives_every_series_of_the_selection(tools_board, open
     page, record = open_page(tools_board.url + "#tags=^loss/&hide=b")
     page.wait_for_selector("body[data-loaded]", timeout=TIMEOUT)
     page.click("#download-all > summary")
+    page.wait_for_selector("#download-all-menu a", timeout=TIMEOUT)  # built on the toggle
     assert "3 runs × 2 tags" in page.text_content("#download-all-menu")  # a, c, the markup run
     page.click("#download-all > summary")  # close; download() opens it again
     target = tmp_path / "scalars.zip"
