@@ -151,8 +151,7 @@ function onStreamMessage(message) {
   if (message.plugin === "scalars") {
     onScalarData(message);
     onCustomChartData(message);
-  }
-  else if (message.plugin === "images") onImageData(message);
+  } else if (message.plugin === "images") onImageData(message);
   else if (message.plugin === "histograms") onHistogramData(message);
   else if (message.plugin === "graphs") {
     forgetNames(message.run);
