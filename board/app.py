@@ -23,7 +23,7 @@ from .cache import GZIP_LEVEL, EncodedCache
 from .errors import ApiError, error_body
 from .loader.discover import sources_for
 from .loader.loader import Loader
-from .plugins import graphs, histograms, images, runs, scalars, stream
+from .plugins import export, graphs, histograms, images, runs, scalars, stream
 from .responses import json_response
 from .security import LOOPBACK_NAMES, HostCheck, SecurityHeaders, TokenAuth, check_token
 from .store import Store
@@ -119,7 +119,7 @@ def create_app(logdir: str | os.PathLike | None = None, *, logdir_spec: str | No
     app.state.cache = EncodedCache()
     app.state.layout_cache = graphs.new_layout_cache()
     _install_error_handlers(app)
-    for module in (runs, scalars, images, histograms, graphs, stream):
+    for module in (runs, scalars, export, images, histograms, graphs, stream):
         app.include_router(module.router)
 
     @app.get("/docs", include_in_schema=False)

@@ -4,7 +4,9 @@ The latest GraphDef of a run is grouped by `/`-separated name scopes, as TensorB
 a collapsed scope is one node (kind "scope", with `child_count` = the ops inside it);
 `expand=a,a/b` opens scopes (expanding `a/b` opens `a` too). Edges between visible nodes are
 aggregated per (source, target, control) with a `count`; edges inside a collapsed scope
-vanish. Positions come from board.layout (a layered layout, inputs above consumers).
+vanish. Positions come from board.layout (a layered layout, inputs above consumers); the
+auxiliary nodes (board.auxiliary: gradients, optimizer, save, init, summaries) are laid out
+apart, to the right of the model.
 Grouping is linear in the length of the names; `expand` is bounded (scopes, characters); a
 view with more nodes or edges than one layout may take is a clear 400 ("graph too large to
 lay out"). Encoded layouts are cached per (run, graph version, expanded set) in a cache
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import partial
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ..auxiliary import auxiliary_nodes, auxiliary_ops, layout_apart
 from ..cache import EncodedCache
 from ..errors import BadRequest, NotFound
 from ..layout import layout
@@ -217,11 +221,15 @@ def graph_view(graph_def, scopes=()) -> dict:
             f"edges (at most {MAX_LAYOUT_NODES} and {MAX_LAYOUT_EDGES}); expand a scope "
             "at a time instead of many (a graph without name scopes this large cannot be "
             "shown)")
-    pos = layout({k: (v["width"], v["height"]) for k, v in nodes.items()},
-                 [(s, t) for (s, t, _c) in agg], seconds=LAYOUT_SECONDS)
+    aux = auxiliary_nodes(visible, auxiliary_ops({k: (n.op, n.input) for k, n in ops.items()}))
+    pos = layout_apart(partial(layout, seconds=LAYOUT_SECONDS),
+                       {k: (v["width"], v["height"]) for k, v in nodes.items()},
+                       [(s, t) for (s, t, _c) in agg], aux)
     for k, v in nodes.items():
         v["x"], v["y"] = pos[k]
-    edges = [{"source": s, "target": t, "count": c, "control": ctl}
+        v["auxiliary"] = k in aux
+    edges = [{"source": s, "target": t, "count": c, "control": ctl,
+              "bridge": (s in aux) != (t in aux)}
              for (s, t, ctl), c in sorted(agg.items())]
     return {"nodes": sorted(nodes.values(), key=lambda n: n["id"]), "edges": edges,
             "expanded": sorted(opened.values()), "total_ops": len(ops)}

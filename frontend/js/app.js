@@ -2,6 +2,9 @@
 // loading states to the per-tab views. View state lives in the URL (state.js).
 
 import { fetchRuns, onInFlight, openStream } from "./api.js";
+import { initCardTools } from "./card_tools.js";
+import { initCustomCharts, onCustomChartData, renderCustomCharts } from "./custom_chart.js";
+import { initDownloadAll } from "./download_all.js";
 import { byId, compileFilter, throttle } from "./dom.js";
 import { initGraphControls, renderGraph } from "./graph.js";
 import { forgetNames } from "./graph_search.js";
@@ -132,6 +135,7 @@ async function loadRuns() {
   setRuns(runsBody.runs ?? []);
   document.body.dataset.loaded = "1";
   renderTab(); // asks for the data of the cards on screen
+  renderCustomCharts();
   loadPlotly(); // after that: plotly's start-up runs while the data travels
   if (runsBody.loading) setTimeout(loadRuns, 500);
 }
@@ -144,8 +148,10 @@ function onStreamMessage(message) {
   if (!run || message.plugin === "runs" || (kind && !run.tags?.[kind]?.includes(message.tag))) {
     refreshRuns();
   }
-  if (message.plugin === "scalars") onScalarData(message);
-  else if (message.plugin === "images") onImageData(message);
+  if (message.plugin === "scalars") {
+    onScalarData(message);
+    onCustomChartData(message);
+  } else if (message.plugin === "images") onImageData(message);
   else if (message.plugin === "histograms") onHistogramData(message);
   else if (message.plugin === "graphs") {
     forgetNames(message.run);
@@ -188,6 +194,9 @@ function main() {
   initSettings();
   initRunControls();
   initGraphControls();
+  initCardTools();
+  initCustomCharts();
+  initDownloadAll();
   initTabs();
   subscribe(onStateChange);
   onInFlight((n) => {

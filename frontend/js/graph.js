@@ -6,6 +6,7 @@
 
 import { fetchGraph } from "./api.js";
 import { byId, clear, el, svg } from "./dom.js";
+import { auxiliaryFrame, drawBridge } from "./graph_aux.js";
 import { renderPanel } from "./graph_panel.js";
 import { allNames, findNode } from "./graph_search.js";
 import { knownRuns } from "./runs.js";
@@ -155,10 +156,12 @@ function draw(anchor, fit) {
     if (index >= 0) halos.append(drawHalo(node, index));
   }
   renderScopeChips(scopes);
+  const frame = auxiliaryFrame(graph.nodes);
+  if (frame) halos.append(frame);
   for (const edge of graph.edges) {
     const a = byId.get(edge.source);
     const b = byId.get(edge.target);
-    if (a && b) edges.append(drawEdge(edge, a, b));
+    if (a && b) edges.append(edge.bridge ? drawBridge(edge, a, b) : drawEdge(edge, a, b));
   }
   for (const node of graph.nodes) nodes.append(drawNode(node));
   const selected = nodeById(selectedId);
@@ -262,7 +265,8 @@ function drawNode(node) {
   const isScope = node.kind === "scope";
   const label = node.label ?? node.name.split("/").pop();
   const group = svg("g", {
-    class: `node ${isScope ? "node-scope" : "node-op"}${node.id === selectedId ? " selected" : ""}`,
+    class: `node ${isScope ? "node-scope" : "node-op"}${node.id === selectedId ? " selected" : ""}${
+      node.auxiliary ? " auxiliary" : ""}`,
     transform: `translate(${node.x},${node.y})`,
     tabindex: "0",
     role: "button",

@@ -31,7 +31,7 @@ export function seriesX(series, wall0, ctx, byArrival) {
 }
 
 /** A plotly axis range end as a number (date axes report "YYYY-MM-DD hh:mm:ss.sss"). */
-function rangeNumber(value, mode) {
+export function rangeNumber(value, mode) {
   if (mode !== "wall" || typeof value !== "string") return Number(value);
   const [day, time = "00:00:00"] = value.split(" ");
   return Date.parse(`${day}T${time.slice(0, 12)}Z`);

@@ -4,10 +4,12 @@
 // card in one /api/scalars/multi request when it first shows.
 
 import { fetchScalars, fetchScalarsMulti, scalarsDownloadUrl } from "./api.js";
+import { addCardTools, afterFirstDraw, beforeDraw } from "./card_tools.js";
 import { runColor, withAlpha } from "./colors.js";
 import { el } from "./dom.js";
 import { PLOT_CONFIG, baseLayout, plotText, plotlyReady, purge, whenPlotly } from "./plots.js";
 import { seriesX, stepWindow, timeUnit } from "./scalar_axes.js";
+import { merged, sameStep } from "./series_view.js";
 import { smooth } from "./smoothing.js";
 import { state } from "./state.js";
 
@@ -16,30 +18,6 @@ const WINDOW_POINTS = 10000;
 const MAX_ARRIVAL_POINTS = 100000;
 const LIVE_INTERVAL_MS = 300;
 const RAW_HOVER = "%{fullData.name}: %{y:.5~g}<extra></extra>";
-
-/** True when a series has several points that all share one step (global_step left out). */
-function sameStep(data) {
-  const steps = data.step;
-  return steps.length > 1 && steps.every((s) => s === steps[0]);
-}
-
-/** Keep base points outside [lo, hi] and splice the window's points in their place. */
-function merged(base, win) {
-  if (!win) return base;
-  const out = { step: [], wall_time: [], value: [], smoothed: [] };
-  const push = (src, i) => {
-    out.step.push(src.step[i]);
-    out.wall_time.push(src.wall_time[i]);
-    out.value.push(src.value[i]);
-    out.smoothed.push(src.smoothed?.[i]);
-  };
-  let i = 0;
-  while (i < base.step.length && base.step[i] < win.lo) push(base, i++);
-  for (let j = 0; j < win.data.step.length; j++) push(win.data, j);
-  while (i < base.step.length && base.step[i] <= win.hi) i++;
-  while (i < base.step.length) push(base, i++);
-  return out;
-}
 
 export class ScalarCard {
   constructor(tag, { onDrawn } = {}) {
@@ -70,6 +48,7 @@ export class ScalarCard {
         this.download,
       ),
     );
+    addCardTools(this);
   }
 
   /** The card scrolled into view for the first time: load its data. */
@@ -325,7 +304,9 @@ export class ScalarCard {
       : errors.length
         ? `Could not load: ${errors[0].error}`
         : "";
-    const done = window.Plotly.react(this.plot, traces, this.layout(ctx, arrival), PLOT_CONFIG);
+    const layout = this.layout(ctx, arrival);
+    beforeDraw(this, traces, layout);
+    const done = window.Plotly.react(this.plot, traces, layout, PLOT_CONFIG);
     Promise.resolve(done).then(() => {
       if (!this.listening) this.listen();
       const pending = [...this.series.values()].some((e) => !e.data && !e.error);
@@ -337,6 +318,7 @@ export class ScalarCard {
 
   listen() {
     this.listening = true;
+    afterFirstDraw(this);
     this.plot.on("plotly_relayout", (ev) => {
       if (ev["xaxis.autorange"]) return void this.zoomTo(null);
       let range = ev["xaxis.range"];

@@ -1,6 +1,7 @@
 // The Scalars tab: one card per tag (grouped by prefix) overlaying every visible run,
 // loaded lazily as cards scroll into view, updated live from the stream.
 
+import { placePinned } from "./card_tools.js";
 import { debounce } from "./dom.js";
 import { visibleRuns } from "./runs.js";
 import { ScalarCard } from "./scalar_card.js";
@@ -90,6 +91,7 @@ export function renderScalars(root) {
     cards.get(tag).setRuns(runsWithTag(runs, "scalars", tag));
   }
   layoutGroups(root, tags, groupOf, (tag) => cards.get(tag).element);
+  placePinned(root);
   showCardsOnScreen(root);
   if (!tags.length) delete root.dataset.ready;
   return tags.length;

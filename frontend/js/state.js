@@ -1,6 +1,9 @@
 // View state kept in the URL hash (so reload and sharing keep the view):
 //   #tab=scalars&smoothing=0.6&x=step&logy=1&tags=loss&runs=^train&hide=eval
 //    &hist=offset&actual=1&grun=train&expand=layer1&expand=layer1/conv
+//    &pin=loss&cardw=640&outliers=loss&tsort=nearest&chart=^loss/
+// (pin: pinned cards; cardw: card width in px; outliers: cards whose y range shows outliers;
+// tsort: tooltip order; chart: one custom chart per tag regex.)
 // Deselected runs are stored (hide=…), so runs that appear later start visible.
 
 const DEFAULTS = Object.freeze({
@@ -15,16 +18,23 @@ const DEFAULTS = Object.freeze({
   actual: false,
   grun: "",
   expand: [],
+  pin: [],
+  cardw: 0,
+  outliers: [],
+  tsort: "value",
+  chart: [],
 });
 
 const TABS = ["scalars", "images", "histograms", "graphs"];
 const XAXES = ["step", "relative", "wall"];
 const HISTMODES = ["offset", "distribution"];
+const TOOLTIP_SORTS = ["value", "nearest", "name"];
+export const CARD_WIDTH = Object.freeze({ min: 320, max: 1400 });
 
 /** Parse a location hash into a full state object (unknown values fall back to defaults). */
 export function parseHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const state = { ...DEFAULTS, hide: [], expand: [] };
+  const state = { ...DEFAULTS, hide: [], expand: [], pin: [], outliers: [], chart: [] };
   const tab = params.get("tab");
   if (TABS.includes(tab)) state.tab = tab;
   const smoothing = Number.parseFloat(params.get("smoothing"));
@@ -38,6 +48,14 @@ export function parseHash(hash) {
   state.actual = params.get("actual") === "1";
   state.grun = params.get("grun") ?? "";
   state.expand = params.getAll("expand");
+  state.pin = params.getAll("pin");
+  const cardw = Number.parseInt(params.get("cardw"), 10);
+  if (Number.isFinite(cardw)) {
+    state.cardw = Math.min(CARD_WIDTH.max, Math.max(CARD_WIDTH.min, cardw));
+  }
+  state.outliers = params.getAll("outliers");
+  if (TOOLTIP_SORTS.includes(params.get("tsort"))) state.tsort = params.get("tsort");
+  state.chart = params.getAll("chart").filter(Boolean);
   return state;
 }
 
@@ -55,6 +73,11 @@ export function toHash(state) {
   if (state.actual) params.set("actual", "1");
   if (state.grun) params.set("grun", state.grun);
   for (const scope of state.expand) params.append("expand", scope);
+  for (const tag of state.pin) params.append("pin", tag);
+  if (state.cardw) params.set("cardw", String(state.cardw));
+  for (const tag of state.outliers) params.append("outliers", tag);
+  if (state.tsort !== DEFAULTS.tsort) params.set("tsort", state.tsort);
+  for (const pattern of state.chart) params.append("chart", pattern);
   const text = params.toString();
   return text ? `#${text}` : "";
 }

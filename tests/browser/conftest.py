@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .logdirs import XSS_RUN, XSS_TAG, realistic
+from .logdirs import XSS_RUN, XSS_TAG, card_tools, realistic
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -195,6 +195,16 @@ def demo_board(tmp_path_factory, playwright_browser):
     if not BOARD.exists():
         pytest.skip(f"{BOARD} is missing; install numboard into the venv (pip install -e .)")
     board = Board(_demo_logdir(tmp_path_factory.mktemp("demo"))).wait_loaded()
+    yield board
+    board.stop()
+
+
+@pytest.fixture(scope="package")
+def tools_board(tmp_path_factory, playwright_browser):
+    """A board on logdirs.card_tools(): three small runs with a spike, for the card tools."""
+    if not BOARD.exists():
+        pytest.skip(f"{BOARD} is missing; install numboard into the venv (pip install -e .)")
+    board = Board(card_tools(tmp_path_factory.mktemp("tools"))).wait_loaded()
     yield board
     board.stop()
 

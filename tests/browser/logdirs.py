@@ -168,3 +168,33 @@ def many_runs(root: Path, runs: int = 20, tags: int = 10, steps: int = 500) -> P
                 for step, value in enumerate(values):
                     w.add_scalar(f"group{t % 3}/metric{t}", float(value), step)
     return root
+
+
+TOOLS_RUNS = ["a", "b", "c"]
+STEPS = 100
+SPIKE_STEP, SPIKE = 40, 50.0
+
+
+def tools_loss(k: int, step: int) -> float:
+    """Run k's loss at a step in `card_tools()`: a decaying curve, one spike in run a."""
+    if k == 0 and step == SPIKE_STEP:
+        return SPIKE
+    return 1.0 / (1.0 + 0.05 * step * (k + 1)) + 0.01 * ((step * 7 + k) % 5)
+
+
+def card_tools(root: Path) -> Path:
+    """Runs a, b, c with loss/train (every step; run a spikes), loss/eval and acc (every 10th
+    step), one more second per step in each later run; and a run named with markup."""
+    t0 = 1_764_200_000.0
+    for k, run in enumerate(TOOLS_RUNS):
+        with SummaryWriter(str(root / run)) as w:
+            for step in range(STEPS):
+                wall = t0 + step * (3.0 + k)
+                w.add_scalar("loss/train", tools_loss(k, step), step, walltime=wall)
+                if step % 10 == 0:
+                    w.add_scalar("loss/eval", tools_loss(k, step) + 0.1, step, walltime=wall)
+                    w.add_scalar("acc", 0.5 + 0.004 * step, step, walltime=wall)
+    with SummaryWriter(str(root / XSS_RUN)) as w:
+        for step in range(3):
+            w.add_scalar("acc", 0.1 * step, step, walltime=t0 + step)
+    return root

@@ -4,7 +4,9 @@
 
 Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `make run`
 serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
-from headless Debian chromium.
+and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
+tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
+the dark theme) from headless Debian chromium.
 """
 
 from __future__ import annotations
@@ -48,14 +50,66 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
         saved.append(out / "screenshot-images.png")
         page.screenshot(path=saved[-1])
 
+        tools = browser.new_page(viewport=VIEWPORT, color_scheme=color_scheme,
+                                 device_scale_factor=1)
+        saved.extend(shoot_card_tools(tools, url, out))
+        tools.close()
+
         page.goto(url + f"#tab=graphs&grun={GRAPH_RUN}&expand={GRAPH_SCOPE}")
         page.wait_for_selector(f'.node-op[data-id^="{GRAPH_SCOPE}/"]', timeout=TIMEOUT)
         page.click(f'.node[data-id="{GRAPH_NODE}"]')
         page.wait_for_timeout(300)
         saved.append(out / "screenshot-graphs.png")
         page.screenshot(path=saved[-1])
+
+        dark = browser.new_page(viewport=VIEWPORT, color_scheme="dark", device_scale_factor=1)
+        dark.goto(url + f"#tags=^(loss|accuracy|d_loss|g_loss)$&pin={PIN}")
+        dark.wait_for_selector('#view-scalars[data-ready="1"]', timeout=TIMEOUT)
+        hover(dark, f'#pinned .scalar-card[data-tag="{PIN}"]', 0.4)
+        saved.append(out / "screenshot-dark.png")
+        dark.screenshot(path=saved[-1])
         browser.close()
     return saved
+
+
+PIN, CUSTOM = "loss", "^(d_loss|g_loss)$"
+
+
+def hover(page, card: str, at: float) -> None:
+    """Rest the pointer on a card's chart, `at` of the way across."""
+    page.wait_for_selector(f'{card}[data-state="drawn"]', timeout=TIMEOUT)
+    box = page.locator(f"{card} .plot").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * at, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector(".chart-tooltip:not([hidden])", timeout=TIMEOUT)
+    page.wait_for_timeout(200)
+
+
+def shoot_card_tools(page, url: str, out: Path) -> list[Path]:
+    """A pinned card with the hover tooltip over a custom chart; a full-screen card with the
+    data table of a dragged range."""
+    page.goto(url + f"#tags=^(loss|accuracy)$&pin={PIN}&chart={CUSTOM}")
+    page.wait_for_selector('.custom-card[data-state="drawn"]', timeout=TIMEOUT)
+    hover(page, f'#pinned .scalar-card[data-tag="{PIN}"]', 0.45)
+    pinned = out / "screenshot-pinned.png"
+    page.screenshot(path=pinned)
+
+    page.mouse.move(0, 0)
+    card = '#pinned .scalar-card[data-tag="loss"]'
+    page.click(f"{card} .fullscreen-toggle")
+    page.wait_for_timeout(400)
+    box = page.locator(f"{card} .plot").bounding_box()
+    y = box["y"] + box["height"] * 0.5
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=6)
+    page.mouse.up()
+    page.wait_for_selector(f'{card} .data-table[data-kind="range"]', timeout=TIMEOUT)
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] + 40)
+    page.wait_for_timeout(600)
+    table = out / "screenshot-datatable.png"
+    page.screenshot(path=table)
+    page.keyboard.press("Escape")
+    return [pinned, table]
 
 
 def main(argv=None) -> None:

@@ -172,10 +172,10 @@ def test_a_run_with_markup_is_shown_as_text_in_the_list_and_the_hover(demo_board
     assert page.text_content(f"#run-list li[data-run={json.dumps(XSS_RUN)}] .run-name") == XSS_RUN
     box = page.locator(f"{card_selector('xss/run')} .plot").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    hover = page.wait_for_selector(".hoverlayer text", timeout=TIMEOUT)
-    assert XSS_RUN in "".join(
-        page.eval_on_selector_all(".hoverlayer text", "els => els.map(e => e.textContent)")
-    ), hover.text_content()
+    tooltip = page.wait_for_selector(".chart-tooltip:not([hidden])", timeout=TIMEOUT)
+    assert page.eval_on_selector_all(
+        ".chart-tooltip td.name", "els => els.map(e => e.textContent)"
+    ) == [XSS_RUN], tooltip.text_content()
     assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
     assert page.evaluate("typeof window.__xss") == "undefined"
     record.assert_clean()
