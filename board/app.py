@@ -23,7 +23,7 @@ from .cache import GZIP_LEVEL, EncodedCache
 from .errors import ApiError, error_body
 from .loader.discover import sources_for
 from .loader.loader import Loader
-from .plugins import graphs, histograms, images, runs, scalars, stream
+from .plugins import graphs, histograms, images, runs, runs_table, scalars, stream, text
 from .responses import json_response
 from .security import SecurityHeaders, TokenAuth
 from .store import Store
@@ -111,8 +111,9 @@ def create_app(logdir: str | os.PathLike | None = None, *, logdir_spec: str | No
     app.state.heartbeat = heartbeat
     app.state.open_streams = 0  # live /api/stream connections
     app.state.cache = EncodedCache()
+    app.state.runs_table = runs_table.TableCache()
     _install_error_handlers(app)
-    for module in (runs, scalars, images, histograms, graphs, stream):
+    for module in (runs, runs_table, scalars, images, histograms, graphs, stream, text):
         app.include_router(module.router)
 
     @app.get("/docs", include_in_schema=False)
