@@ -323,8 +323,6 @@ def text(tag: str, data) -> summary_pb2.Summary:
         shape, flat = (), [data]
     else:
         arr = np.asarray(data, dtype=object)
-        if arr.size == 0 and arr.ndim == 0:
-            raise TypeError(f"text {tag!r}: expected a str or an array of str, got {data!r}")
         shape, flat = arr.shape, arr.ravel().tolist()
     tensor = tensor_pb2.TensorProto(
         dtype=types_pb2.DT_STRING,
