@@ -5,7 +5,8 @@
   on every append (O(new points)) and rebuilds it after a restart purge.
 - :class:`RunHParams`: a run's hparams plugin data (experiment, session start and end),
   from ``writer.events.HParamsItem``.
-- :func:`run_row`: one run's row as plain data; :func:`columns` the table's columns.
+- :func:`run_row`: one run's row as plain data; :func:`columns` the table's columns;
+  :func:`experiment` the logdir's experiment (found or inferred).
 
 No locks and no store here: ``board.store`` owns the state, the plugin route
 (``board.plugins.runs_table``) asks for rows under the store's lock.
@@ -18,6 +19,11 @@ import math
 import numpy as np
 
 from writer import hparams as hparams_lib
+
+# A row's metric values are lists in this order: 20 tags × 1000 runs as dicts would repeat
+# these names 20000 times (about half the bytes of the answer).
+METRIC_FIELDS = ("last", "last_step", "min", "min_step", "max", "max_step", "count",
+                 "last_wall_time")
 
 
 class TagStats:
@@ -68,13 +74,13 @@ class TagStats:
         if not self.max >= value:
             self.max, self.max_step = value, step
 
-    def as_dict(self) -> dict:
+    def as_list(self) -> list:
+        """The values in the order of :data:`METRIC_FIELDS` (NaN and ±inf as None)."""
         def num(x):
             return x if math.isfinite(x) else None
 
-        return {"last": num(self.last), "last_step": self.last_step, "min": num(self.min),
-                "min_step": self.min_step, "max": num(self.max), "max_step": self.max_step,
-                "count": self.count, "last_wall_time": self.last_wall_time}
+        return [num(self.last), self.last_step, num(self.min), self.min_step, num(self.max),
+                self.max_step, self.count, self.last_wall_time]
 
 
 class RunHParams:
@@ -123,18 +129,9 @@ def run_row(name: str, data, sessions: dict[str, dict]) -> dict:
         "hparams": sessions[source] if source is not None else {},
         "hparams_from": source,
         "status": own.status,
-        "metrics": {tag: series.stats.as_dict() for tag, series in sorted(data.scalars.items())},
+        "metrics": {tag: series.stats.as_list() for tag, series in sorted(data.scalars.items())},
         "last_wall_time": data.last_wall_time,
     }
-
-
-def row_key(name: str, data, sessions: dict[str, dict], runs: dict) -> tuple:
-    """Changes whenever `run_row` would: scalar generations only grow (board.store)."""
-    source = hparams_lib.session_of(name, sessions)
-    source_version = runs[source].hparams.version if source is not None else 0
-    newest = max((s.generation for s in data.scalars.values()), default=0)
-    return (newest, len(data.scalars), data.hparams.version, source, source_version,
-            data.last_wall_time)
 
 
 def experiment(runs: dict, sessions: dict[str, dict]) -> tuple[dict | None, bool]:
@@ -149,11 +146,10 @@ def experiment(runs: dict, sessions: dict[str, dict]) -> tuple[dict | None, bool
     return hparams_lib.infer_experiment(sessions, tags), True
 
 
-def columns(runs: dict, sessions: dict[str, dict], exp: dict | None) -> dict:
+def columns(sessions: dict[str, dict], exp: dict | None, tags) -> dict:
     """The table's columns: hparam names (the experiment's order, then any others seen in
-    sessions, by name) and every scalar tag of any run (sorted)."""
+    sessions, by name) and `tags`, every scalar tag of any run (sorted)."""
     names = [h["name"] for h in exp["hparams"]] if exp else []
     seen = set(names)
     extra = sorted({k for hp in sessions.values() for k in hp} - seen)
-    tags = sorted({tag for d in runs.values() for tag in d.scalars})
-    return {"hparams": names + extra, "metrics": tags}
+    return {"hparams": names + extra, "metrics": sorted(tags)}

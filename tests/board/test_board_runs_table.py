@@ -3,12 +3,14 @@
 the real files of every writer (tests/data/hparams_text) against what TensorBoard reads."""
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from boardkit import event, scalar_event, write_events
 
+from board.plugins.runs_table import TableCache, runs_table_bytes
 from board.runs_table import TagStats
 from writer import SummaryWriter
 from writer.proto import event_pb2, hparams_plugin_data_pb2
@@ -56,8 +58,7 @@ def test_tag_stats_in_any_chunking_match_the_oracle(chunks):
 @pytest.mark.unit
 def test_tag_stats_of_only_nan_has_no_min_or_max_and_json_nulls():
     s = TagStats.of(np.array([1, 2]), np.array([1.0, 2.0]), np.array([np.nan, np.nan]))
-    assert s.as_dict() == {"last": None, "last_step": 2, "min": None, "min_step": None,
-                           "max": None, "max_step": None, "count": 2, "last_wall_time": 2.0}
+    assert s.as_list() == [None, 2, None, None, None, None, 2, 2.0]
 
 
 def write_sweep(logdir, lrs=(0.1, 0.01)):
@@ -70,8 +71,24 @@ def write_sweep(logdir, lrs=(0.1, 0.01)):
                           {"acc": 1 - lr / 5})
 
 
+def named(body):
+    """Rows by run name, each metric's list turned into a dict by `metric_fields`."""
+    fields = body["metric_fields"]
+    return {r["name"]: {**r, "metrics": {tag: dict(zip(fields, values, strict=True))
+                                         for tag, values in r["metrics"].items()}}
+            for r in body["runs"]}
+
+
 def rows(board):
-    return {r["name"]: r for r in board.json("/api/runs/table")["runs"]}
+    """The table by run name; also checks that the incrementally kept body is exactly the
+    one built from scratch, and that its gzip is one valid member of the same bytes."""
+    store, cache = board.app.state.store, board.app.state.runs_table
+    body = runs_table_bytes(store, cache)
+    assert body == runs_table_bytes(store, TableCache())
+    inflate = zlib.decompressobj(31)
+    assert inflate.decompress(runs_table_bytes(store, cache, gzip=True)) == body
+    assert inflate.eof and inflate.unused_data == b""
+    return named(board.json("/api/runs/table"))
 
 
 def test_rows_have_hparams_and_last_min_max(tmp_path, board_factory):
@@ -120,11 +137,16 @@ def test_sub_runs_show_their_sessions_hparams(tmp_path, board_factory):
         w.add_scalar("loss", 1.0, 0)
     with SummaryWriter(tmp_path / "other") as w:
         w.add_scalar("loss", 2.0, 0)
-    table = rows(board_factory(tmp_path).load())
+    board = board_factory(tmp_path).load()
+    table = rows(board)
     assert table["trial/validation"]["hparams"] == {"lr": 0.3}
     assert table["trial/validation"]["hparams_from"] == "trial"
     assert table["trial/validation"]["status"] is None
     assert table["other"]["hparams"] == {} and table["other"]["hparams_from"] is None
+    with SummaryWriter(tmp_path / "trial") as w:  # a second session start replaces the first
+        w.add_hparams({"lr": 0.5}, global_step=1)
+    board.load()
+    assert rows(board)["trial/validation"]["hparams"] == {"lr": 0.5}
 
 
 def hparams_event(tag, step=0, **data):
@@ -188,9 +210,13 @@ def test_the_answer_is_reused_until_the_store_changes(tmp_path, board_factory):
     assert board.get("/api/runs/table").content == first and cache.body is body
     gz = board.get("/api/runs/table", headers={"accept-encoding": "gzip"})
     assert gz.headers["content-encoding"] == "gzip" and gz.content == first
+    kept = dict(cache.rows)
     write_events(tmp_path / "new" / "events.out.tfevents.1.h", scalar_event("loss", 1.0, 0))
+    write_events(tmp_path / "lr=0.1" / "events.out.tfevents.9.h", scalar_event("loss", 0.0, 99))
     board.load()
     assert "new" in rows(board) and cache.body is not body
+    assert cache.rows["lr=0.01"] is kept["lr=0.01"]  # an unchanged run is not re-encoded
+    assert cache.rows["lr=0.1"] is not kept["lr=0.1"]
 
 
 # -- every writer's real files --------------------------------------------------------------
@@ -226,7 +252,7 @@ def test_tf2_domains_and_metric_values_match_tensorboard(board_factory):
             assert h["domain"] == {"min": iv["minValue"], "max": iv["maxValue"]}
         else:
             assert h["domain"] == {"values": theirs[h["name"]]["domainDiscrete"]}
-    table = {r["name"]: r for r in body["runs"]}
+    table = named(body)
     assert table["run-1/validation"]["hparams_from"] == "run-1"
     for group in EXPECTED["tf2"]["backend"]["session_groups"]["sessionGroups"]:
         session = group["sessions"][0]["name"]
