@@ -23,7 +23,7 @@ from .cache import GZIP_LEVEL, EncodedCache
 from .errors import ApiError, error_body
 from .loader.discover import sources_for
 from .loader.loader import Loader
-from .plugins import export, graphs, histograms, images, runs, scalars, stream
+from .plugins import export, graphs, histograms, images, runs, runs_table, scalars, stream, text
 from .responses import json_response
 from .security import LOOPBACK_NAMES, HostCheck, SecurityHeaders, TokenAuth, check_token
 from .store import Store
@@ -118,8 +118,9 @@ def create_app(logdir: str | os.PathLike | None = None, *, logdir_spec: str | No
     app.state.open_streams = 0  # live /api/stream connections
     app.state.cache = EncodedCache()
     app.state.layout_cache = graphs.new_layout_cache()
+    app.state.runs_table = runs_table.TableCache()
     _install_error_handlers(app)
-    for module in (runs, scalars, export, images, histograms, graphs, stream):
+    for module in (runs, runs_table, scalars, export, images, histograms, graphs, stream, text):
         app.include_router(module.router)
 
     @app.get("/docs", include_in_schema=False)

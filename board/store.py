@@ -6,6 +6,8 @@
   sample index, size, content type) per (run, tag, step); the bytes are read on demand.
 - Histograms: one row per (run, tag, step).
 - Graphs: the latest serialized GraphDef per run.
+- Text: one row per (run, tag, step); hparams: a run's plugin data (board.runs_table).
+- Each scalar series keeps its Runs-table summary (board.runs_table.TagStats) current.
 
 Writers (the loader thread) and readers (request handlers) share one lock. Readers get
 snapshots: array views up to the current length, which later appends never touch (a purge
@@ -24,7 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from writer.events import HistogramItem
+from writer.events import HistogramItem, TextItem
+
+from .runs_table import RunHParams, TagStats
 
 _GROWTH = 1.5
 _MIN_CAPACITY = 64
@@ -66,7 +70,7 @@ class Change(NamedTuple):
 class ScalarSeries:
     """Growable columns for one (run, tag). Not thread-safe on its own: the Store locks."""
 
-    __slots__ = ("step", "wall_time", "value", "n", "generation")
+    __slots__ = ("step", "wall_time", "value", "n", "generation", "stats")
 
     def __init__(self) -> None:
         self.step = np.empty(_MIN_CAPACITY, np.int64)
@@ -74,6 +78,7 @@ class ScalarSeries:
         self.value = np.empty(_MIN_CAPACITY, np.float64)
         self.n = 0
         self.generation = next(_GENERATION)
+        self.stats = TagStats()
 
     def extend(self, steps: list, walls: list, values: list) -> None:
         k = len(steps)
@@ -88,6 +93,8 @@ class ScalarSeries:
         self.step[self.n : end] = steps
         self.wall_time[self.n : end] = walls
         self.value[self.n : end] = values
+        self.stats.add(self.step[self.n : end], self.wall_time[self.n : end],
+                       self.value[self.n : end])
         self.n = end
         self.generation = next(_GENERATION)
 
@@ -101,6 +108,7 @@ class ScalarSeries:
             self.value = self.value[: self.n][keep].copy()
             self.n = len(self.step)
             self.generation = next(_GENERATION)
+            self.stats = TagStats.of(self.step, self.wall_time, self.value)
         return dropped
 
     def snapshot(self) -> ScalarSnapshot:
@@ -119,6 +127,8 @@ class RunData:
         self.scalars: dict[str, ScalarSeries] = {}
         self.images: dict[str, dict[int, ImageStep]] = {}
         self.histograms: dict[str, dict[int, HistogramItem]] = {}
+        self.texts: dict[str, dict[int, TextItem]] = {}
+        self.hparams = RunHParams()
         self.graph: bytes | None = None
         self.graph_version = 0
         self.corrupt_records = 0
@@ -131,7 +141,7 @@ class RunData:
         for tag, series in self.scalars.items():
             if tags is None or tag in tags:
                 dropped += series.purge_from(step)
-        for table in (self.images, self.histograms):
+        for table in (self.images, self.histograms, self.texts):
             for tag, by_step in table.items():
                 if tags is None or tag in tags:
                     stale = [s for s in by_step if s >= step]
@@ -197,6 +207,14 @@ class Store:
         with self.lock:
             data = self.runs.get(run)
             by_step = data.histograms.get(tag) if data else None
+            if by_step is None:
+                return None
+            return [by_step[s] for s in sorted(by_step)]
+
+    def texts(self, run: str, tag: str) -> list[TextItem] | None:
+        with self.lock:
+            data = self.runs.get(run)
+            by_step = data.texts.get(tag) if data else None
             if by_step is None:
                 return None
             return [by_step[s] for s in sorted(by_step)]

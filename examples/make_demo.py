@@ -3,8 +3,11 @@
 Runs the three examples at fast settings into one logdir (in parallel, one process each)::
 
     <logdir>/blog_basics                 the blog post's snippets (+ blog_basics/no_global_step)
-    <logdir>/mnist_like_cnn/train        CNN on digits: loss/accuracy, weights, inputs, graph
+    <logdir>/mnist_like_cnn              CNN on digits (lr 0.01): hyperparameters, notes
+    <logdir>/mnist_like_cnn/train        loss/accuracy, weights, inputs, graph
     <logdir>/mnist_like_cnn/validation
+    <logdir>/cnn_lr=0.003, cnn_lr=0.03   the same CNN at two more learning rates, shorter
+                                         (something to compare in the Runs table)
     <logdir>/dcgan_digits                DCGAN: d_loss_real, d_loss_fake, d_loss, g_loss, G
 
 A complete demo is marked by ``<logdir>/.numboard-demo.json``; a later call with the same
@@ -28,14 +31,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MARKER = ".numboard-demo.json"
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 
 # example -> the fast settings used for the demo
 EXAMPLES: dict[str, list[str]] = {
     "blog_basics": ["--steps", "100"],
     "mnist_like_cnn": ["--steps", "200", "--eval_every", "10", "--checkpoint_every", "50"],
     "dcgan_digits": ["--steps", "800", "--sample_every", "40"],
+    "cnn_lr=0.003": ["--steps", "100", "--eval_every", "10", "--checkpoint_every", "100",
+                     "--learning_rate", "0.003"],
+    "cnn_lr=0.03": ["--steps", "100", "--eval_every", "10", "--checkpoint_every", "100",
+                    "--learning_rate", "0.03"],
 }
+# demo folder -> the example script that writes it (when they differ)
+SCRIPTS = {"cnn_lr=0.003": "mnist_like_cnn", "cnn_lr=0.03": "mnist_like_cnn"}
 
 # The examples' matrices are small: a multi-threaded BLAS spends more time waking threads than
 # computing (20x slower on a busy 2-core machine), and the examples already run one per core.
@@ -67,8 +76,9 @@ def is_complete(marker: dict | None, examples: dict) -> bool:
 
 
 def run_example(name: str, args: list[str], logdir: Path):
-    """Run examples/<name>.py into logdir/<name>: (name, seconds, CompletedProcess)."""
-    cmd = [sys.executable, str(HERE / f"{name}.py"), "--logdir", str(logdir / name), *args]
+    """Run examples/<script>.py into logdir/<name>: (name, seconds, CompletedProcess)."""
+    script = SCRIPTS.get(name, name)
+    cmd = [sys.executable, str(HERE / f"{script}.py"), "--logdir", str(logdir / name), *args]
     start = time.perf_counter()
     env = {**os.environ, **SINGLE_THREADED}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)

@@ -7,7 +7,10 @@ softmax cross-entropy and Adam. It writes what a TensorBoard user expects to see
   at every global step (validation every ``--eval_every`` steps, on the whole held-out set);
 - histograms ``weights/<layer>`` and ``biases/<layer>``, the input images, and the graph
   (train run);
-- a checkpoint every ``--checkpoint_every`` steps in ``<logdir>/checkpoints`` (tf.train.Saver).
+- a checkpoint every ``--checkpoint_every`` steps in ``<logdir>/checkpoints`` (tf.train.Saver);
+- in ``<logdir>`` itself, the session's run: its hyperparameters and final validation
+  metrics (``SummaryWriter.add_hparams``; train and validation sit below it, so the Runs
+  table shows them with these hyperparameters) and a Markdown note at the first and last step.
 
     python examples/mnist_like_cnn.py [--logdir logs/mnist_like_cnn] [--steps 300]
 """
@@ -21,6 +24,7 @@ import sys
 import digits
 
 import flow as tf
+from writer import SummaryWriter
 
 
 def weight(name, shape):
@@ -81,6 +85,11 @@ def run(logdir: str, steps: int = 300, batch_size: int = 64, eval_every: int = 1
     ckpt_dir = os.path.join(logdir, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
 
+    hparams = {"learning_rate": learning_rate, "batch_size": batch_size, "optimizer": "adam",
+               "steps": steps}
+    session = SummaryWriter(logdir)  # TF1 had no hparams API; writer has torch's
+    session.add_text("notes", "A 2-conv CNN on 8x8 digits, trained with Adam.\n\n"
+                     + _markdown_table(hparams), 0)
     sess = tf.Session()
     sess.run(tf.global_variables_initializer())
     train_writer = tf.summary.FileWriter(os.path.join(logdir, "train"), sess.graph)
@@ -99,12 +108,22 @@ def run(logdir: str, steps: int = 300, batch_size: int = 64, eval_every: int = 1
         if step % checkpoint_every == 0 or step == steps:
             saver.save(sess, os.path.join(ckpt_dir, "model.ckpt"), global_step=step)
     val_loss, val_acc = sess.run([loss, accuracy], feed_dict=val_feed)
+    results = {"validation loss": f"{val_loss:.4f}", "validation accuracy": f"{val_acc:.4f}"}
+    session.add_hparams(hparams, {"hparam/val_loss": float(val_loss),
+                                  "hparam/val_accuracy": float(val_acc)}, global_step=steps)
+    session.add_text("notes", f"Finished {steps} steps.\n\n" + _markdown_table(results), steps)
+    session.close()
     train_writer.close()
     val_writer.close()
     sess.close()
     print(f"mnist_like_cnn: {steps} steps, validation loss {val_loss:.3f}, "
           f"accuracy {val_acc:.3f}; latest checkpoint {tf.train.latest_checkpoint(ckpt_dir)}")
     return {"loss": float(val_loss), "accuracy": float(val_acc)}
+
+
+def _markdown_table(values: dict) -> str:
+    rows = "".join(f"| {k} | {v} |\n" for k, v in values.items())
+    return "| setting | value |\n|---|---|\n" + rows
 
 
 def main(argv: list[str] | None = None) -> int:

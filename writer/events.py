@@ -9,6 +9,9 @@ Event into a list of items, one per thing it carries, whatever wrote it:
   plugin ``images`` (one item per image; the bytes are fetched later with :func:`image_bytes`);
 - histograms: legacy ``histo`` and TF2 ``[k, 3]`` tensors of (left, right, count) under
   plugin ``histograms``;
+- text: DT_STRING tensors of any rank under plugin ``text`` (TF1/TF2 ``tf.summary.text``,
+  torch/tensorboardX ``add_text``), decoded as UTF-8 (bad bytes replaced, and said so);
+- hparams: the plugin content of values under plugin ``hparams`` (``writer.hparams``);
 - graphs (``graph_def`` and the graph inside ``meta_graph_def``), SessionLog.START and the
   ``file_version`` record.
 
@@ -25,12 +28,14 @@ from typing import NamedTuple
 import numpy as np
 from google.protobuf.message import DecodeError
 
+from writer import hparams
 from writer.proto import event_pb2, meta_graph_pb2, types_pb2
 
 __all__ = [
     "EventParseError", "parse_event", "normalize", "image_bytes",
     "tensor_values", "string_values",
     "ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem", "FileVersionItem",
+    "TextItem", "HParamsItem",
 ]
 
 
@@ -67,6 +72,23 @@ class HistogramItem(NamedTuple):
     sum_squares: float
     bucket_limits: list[float]
     bucket_counts: list[float]
+
+
+class TextItem(NamedTuple):
+    tag: str
+    step: int
+    wall_time: float
+    shape: tuple[int, ...]
+    values: tuple[str, ...]  # row-major, len == prod(shape) unless `problem` says otherwise
+    problem: str | None  # what is wrong with the bytes in the file, if anything
+
+
+class HParamsItem(NamedTuple):
+    tag: str
+    step: int
+    wall_time: float
+    data: hparams.HParamsData | None  # None when `problem` is set
+    problem: str | None
 
 
 class GraphItem(NamedTuple):
@@ -270,9 +292,49 @@ def _histogram_from_tensor(tag, step, wall, tensor) -> HistogramItem | None:
     )
 
 
+def _dtype_name(dtype: int) -> str:
+    try:
+        return types_pb2.DataType.Name(dtype)
+    except ValueError:
+        return f"dtype {dtype}"
+
+
+def _text_item(tag, step, wall, tensor) -> TextItem:
+    shape = tuple(d.size for d in tensor.tensor_shape.dim)
+    problems = []
+    if tensor.dtype == types_pb2.DT_STRING:
+        raw = string_values(tensor)
+        values = []
+        for b in raw:
+            try:
+                values.append(b.decode("utf-8"))
+            except UnicodeDecodeError:
+                values.append(b.decode("utf-8", errors="replace"))
+                if not problems:
+                    problems.append("holds bytes that are not UTF-8 (shown as \ufffd)")
+    else:
+        arr = tensor_values(tensor)
+        values = [] if arr is None else [str(x) for x in arr.tolist()]
+        problems.append(f"is a {_dtype_name(tensor.dtype)} tensor, not DT_STRING")
+    n = _num_elements(tensor)
+    if n is not None and n != len(values) and not (len(values) == 1 and not shape):
+        problems.append(f"has shape {list(shape)} but {len(values)} strings")
+        shape = (len(values),)
+    return TextItem(tag, step, wall, shape, tuple(values), "; ".join(problems) or None)
+
+
+def _hparams_item(tag, step, wall, content: bytes) -> HParamsItem:
+    try:
+        return HParamsItem(tag, step, wall, hparams.decode(content), None)
+    except hparams.HParamsDataError as exc:
+        return HParamsItem(tag, step, wall, None, str(exc))
+
+
 def _value_items(value, i, step, wall, plugins) -> list:
     tag = value.tag
     kind = value.WhichOneof("value")
+    if value.metadata.plugin_data.plugin_name == hparams.PLUGIN_NAME:  # torch sets no tensor
+        return [_hparams_item(tag, step, wall, value.metadata.plugin_data.content)]
     if kind == "simple_value":
         return [ScalarItem(tag, step, wall, value.simple_value)]
     if kind == "image":
@@ -309,6 +371,8 @@ def _value_items(value, i, step, wall, plugins) -> list:
     if plugin == "histograms":
         item = _histogram_from_tensor(tag, step, wall, tensor)
         return [item] if item is not None else []
+    if plugin == "text":
+        return [_text_item(tag, step, wall, tensor)]
     return []
 
 

@@ -6,6 +6,8 @@
   ``ImageSummary`` kernel does, uint8 as is; PNG-encoded with Pillow.
 - :func:`image_one` — one image under exactly ``tag`` (as ``torch.utils.tensorboard``).
 - :func:`histogram` — ``HistogramProto`` with TF's default bucket layout (``histogram.cc``).
+- :func:`text` — a DT_STRING tensor of any rank under plugin ``text`` (TF2's
+  ``tf.summary.text``; its metadata is ``TextPluginData`` version 0, empty bytes).
 
 Nothing here does I/O; the results go to :class:`writer.SummaryWriter.add_summary`.
 """
@@ -19,9 +21,10 @@ import sys
 import numpy as np
 from PIL import Image
 
-from writer.proto import histogram_pb2, summary_pb2
+from writer.proto import histogram_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
-__all__ = ["scalar", "image", "image_one", "histogram", "default_bucket_limits", "to_uint8"]
+__all__ = ["scalar", "image", "image_one", "histogram", "text", "default_bucket_limits",
+           "to_uint8"]
 
 _DBL_MAX = sys.float_info.max
 _FORMATS_BATCH = {"NHWC": (0, 1, 2, 3), "NCHW": (0, 2, 3, 1), "NHW": None}
@@ -290,3 +293,42 @@ def _tf_buckets(arr: np.ndarray) -> tuple[list[float], list[float]]:
         limits.append(float(_DEFAULT_LIMITS[-1]))
         out.append(0.0)
     return limits, out
+
+
+# -- text -------------------------------------------------------------------------------------
+
+_TEXT_METADATA = summary_pb2.SummaryMetadata(
+    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text"))
+
+
+def _text_bytes(tag: str, item) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, (str, np.str_)):
+        try:
+            return str(item).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"text {tag!r}: {item!r} is not valid text (a lone surrogate)") from None
+    raise TypeError(f"text {tag!r}: every element must be a str (or bytes), got {item!r}")
+
+
+def text(tag: str, data) -> summary_pb2.Summary:
+    """``Value{tag, tensor: DT_STRING}`` under plugin ``text``: a str (rank 0) or a nested
+    list / numpy array of str of any rank (TensorBoard shows rank 1 and 2 as tables).
+    Strings are Markdown to TensorBoard and numboard."""
+    check_tag(tag)
+    if hasattr(data, "numpy") and not isinstance(data, np.ndarray):  # a TF eager tensor
+        data = data.numpy()
+    if isinstance(data, (str, bytes)):
+        shape, flat = (), [data]
+    else:
+        arr = np.asarray(data, dtype=object)
+        shape, flat = arr.shape, arr.ravel().tolist()
+    tensor = tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=n) for n in shape]),
+        string_val=[_text_bytes(tag, item) for item in flat],
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(
+        tag=tag, tensor=tensor, metadata=_TEXT_METADATA)])

@@ -25,6 +25,7 @@ import warnings
 
 from google.protobuf.message import DecodeError, Message
 
+from writer import hparams as hparams_lib
 from writer import summary as summary_lib
 from writer.crc import MASK_DELTA, crc32c
 from writer.event_file import EventFileError, EventFileWriter
@@ -159,6 +160,17 @@ def _one_step(step, global_step, tag):
     return global_step
 
 
+def _sub_run(run_name) -> str:
+    """A run name that stays below the logdir."""
+    if not isinstance(run_name, str) or not run_name.strip("/"):
+        raise ValueError(f"run_name must be a non-empty str, got {run_name!r}")
+    parts = run_name.replace(os.sep, "/").split("/")
+    if os.path.isabs(run_name) or ".." in parts:
+        raise ValueError(f"run_name {run_name!r} must be a relative path inside the logdir "
+                         "(no leading '/' and no '..')")
+    return run_name
+
+
 class SummaryWriter:
     """Writes Summary events for TensorBoard (and numboard) into ``logdir``.
 
@@ -199,6 +211,7 @@ class SummaryWriter:
         self._write = self._file.write
         self._prefixes: dict[str, bytes] = {}
         self._warned_step = False
+        self._last_step = 0  # where add_hparams puts metric values by default
         first = event_pb2.Event(wall_time=now, file_version=FILE_VERSION)
         self._write(_frame(first.SerializeToString()))
         self._file.flush()  # as TF does: the file exists with its version record at once
@@ -225,11 +238,13 @@ class SummaryWriter:
             fbytes = _float32(tag, value)
         if type(step) is int and 0 <= step < 128:
             sbytes = _SMALL_STEPS[step]
+            self._last_step = step
         elif step is None:
             sbytes = b""
             self._warn_no_step(f"add_scalar({tag!r})")
         else:
             sbytes = _step_field(step)
+            self._last_step = step
         head = _WALL.pack(9, time.time()) if walltime is None else _wall_field(walltime)
         data = head + sbytes + prefix + fbytes
         n = len(data)
@@ -249,6 +264,8 @@ class SummaryWriter:
         head = _wall_field(walltime)
         if global_step is None:
             self._warn_no_step(f"add_summary (tag {_first_tag(data)!r})")
+        else:
+            self._last_step = global_step
         self._write(_frame(head + sbytes + b"\x2a" + _varint(len(data)) + data))
 
     def add_image(
@@ -273,6 +290,40 @@ class SummaryWriter:
         a numpy rule) is given. Argument order as in torch's ``add_histogram``."""
         summary = summary_lib.histogram(tag, values, bins)
         self.add_summary(summary, self._step(_one_step(step, global_step, tag), tag), walltime)
+
+    def add_text(self, tag: str, text_string, step=None, walltime=None, *, global_step=None) -> None:
+        """Text under ``tag`` (Markdown to the board): a str, or a list / 2-D array of str
+        shown as a table. Unlike torch, the tag is kept as given (no ``/text_summary``)."""
+        summary = summary_lib.text(tag, text_string)
+        self.add_summary(summary, self._step(_one_step(step, global_step, tag), tag), walltime)
+
+    def add_hparams(self, hparam_dict: dict, metric_dict: dict | None = None,
+                    hparam_domain_discrete: dict | None = None, run_name: str | None = None,
+                    global_step=None) -> None:
+        """Record this run's hyperparameters for the Runs table and TensorBoard's HParams tab.
+
+        ``hparam_dict`` maps names to bool, str or number values; ``metric_dict`` maps metric
+        tags to values, each written as a scalar under its tag at ``global_step`` (by default
+        the last step this writer logged, so a metric that is also a training curve ends it);
+        ``hparam_domain_discrete`` lists the values an hparam can take. The signature is
+        torch's, but by default everything goes into **this writer's own run** (its logdir);
+        no extra timestamp-named run is made, as ``torch.utils.tensorboard`` does.
+        ``run_name`` writes into the sub-run ``<logdir>/<run_name>`` instead.
+        """
+        experiment, start, end = hparams_lib.summaries(hparam_dict, metric_dict,
+                                                       hparam_domain_discrete)
+        metrics = {tag: summary_lib.scalar_value(tag, v) for tag, v in (metric_dict or {}).items()}
+        step = self._last_step if global_step is None else global_step
+        if run_name is None:
+            return self._write_hparams((experiment, start, end), metrics, step)
+        with SummaryWriter(os.path.join(self.logdir, _sub_run(run_name))) as sub:
+            sub._write_hparams((experiment, start, end), metrics, step)
+
+    def _write_hparams(self, summaries, metrics: dict, step) -> None:
+        for summary in summaries:
+            self.add_summary(summary, step)
+        for tag, value in metrics.items():
+            self.add_scalar(tag, value, step)
 
     def add_graph(self, graph, global_step=None, walltime=None) -> None:
         """``Event{graph_def}`` from a GraphDef (proto or bytes) or anything with ``as_graph_def()``.

@@ -24,15 +24,18 @@ from writer.events import (
     FileVersionItem,
     GraphItem,
     HistogramItem,
+    HParamsItem,
     ImageItem,
     ScalarItem,
     SessionStartItem,
+    TextItem,
     normalize,
     parse_event,
 )
 
 from ..store import ImageSample, ImageStep, RunData, ScalarSeries, Store
 from . import fastscalars
+from .extras import apply_extras
 
 log = logging.getLogger("board.loader")
 
@@ -80,9 +83,11 @@ class Batch:
         self.graph_step = 0
         self.corrupt = 0
         self.last_wall_time: float | None = None
+        self.extras: list = []  # TextItem / HParamsItem, in file order (board.loader.extras)
 
     def empty(self) -> bool:
-        return not (self.scalars or self.images or self.histograms or self.graph or self.corrupt)
+        return not (self.scalars or self.images or self.histograms or self.graph or self.corrupt
+                    or self.extras)
 
 
 def apply_batch(store: Store, run: str, batch: Batch) -> None:
@@ -107,12 +112,14 @@ def apply_batch(store: Store, run: str, batch: Batch) -> None:
             data.graph = batch.graph
             data.graph_version += 1
             store.note_change(run, "graphs", "", batch.graph_step)
+        if batch.extras:
+            apply_extras(store, run, data, batch.extras)
         if batch.corrupt:
             data.corrupt_records += batch.corrupt
             store.version += 1
         if batch.last_wall_time is not None:
             data.last_wall_time = max(data.last_wall_time or 0.0, batch.last_wall_time)
-        if not (batch.scalars or batch.images or batch.histograms or batch.graph):
+        if not (batch.scalars or batch.images or batch.histograms or batch.graph or batch.extras):
             store.note_change(run, "runs", "", 0)
 
 
@@ -243,6 +250,8 @@ def _ingest_slow(store: Store, state: RunState, path: str, records) -> None:
                 by_step[item.step] = ImageStep(item.step, item.wall_time, samples)
             elif kind is HistogramItem:
                 batch.histograms.setdefault(item.tag, {})[item.step] = item
+            elif kind is TextItem or kind is HParamsItem:
+                batch.extras.append(item)
             elif kind is GraphItem:
                 # As TensorBoard: a graph_def wins over the graph inside a meta_graph_def.
                 from_meta = event.HasField("meta_graph_def")

@@ -72,11 +72,43 @@ def scalar_steps(client, run: str, tag: str) -> list[int]:
     return body["step"]
 
 
+CNN_SESSIONS = ["mnist_like_cnn", *make_demo.SCRIPTS]  # the learning-rate sweep
+
+
 def test_demo_writes_every_run(client):
     assert set(runs_by_name(client)) == {
         "blog_basics", "blog_basics/no_global_step", "dcgan_digits",
-        "mnist_like_cnn/train", "mnist_like_cnn/validation"}
-    assert all(r["corrupt_records"] == 0 for r in runs_by_name(client).values())
+        *(f"{cnn}{sub}" for cnn in CNN_SESSIONS for sub in ("", "/train", "/validation"))}
+    assert all(r["corrupt_records"] == 0 and not r["errors"]
+               for r in runs_by_name(client).values())
+
+
+def test_the_runs_table_compares_the_learning_rate_sweep(client):
+    body = get(client, "/api/runs/table").json()
+    rows = {r["name"]: {**r, "metrics": {t: dict(zip(body["metric_fields"], v, strict=True))
+                                         for t, v in r["metrics"].items()}}
+            for r in body["runs"]}
+    rates = {}
+    for cnn in CNN_SESSIONS:
+        for sub in ("", "/train", "/validation"):
+            row = rows[cnn + sub]
+            assert row["hparams_from"] == cnn
+            assert row["hparams"]["optimizer"] == "adam"
+            assert row["hparams"]["steps"] == STEPS[cnn]
+        rates[cnn] = rows[cnn]["hparams"]["learning_rate"]
+        final = rows[cnn]["metrics"]["hparam/val_accuracy"]
+        assert final["last_step"] == STEPS[cnn] and final["count"] == 1
+        accuracy = rows[cnn + "/validation"]["metrics"]["accuracy"]
+        assert accuracy["last"] == pytest.approx(final["last"], abs=1e-6)
+        assert accuracy["max"] >= accuracy["last"] and accuracy["count"] > 1
+    assert sorted(rates.values()) == [0.003, 0.01, 0.03]
+
+
+def test_the_cnn_writes_a_markdown_note(client):
+    steps = get(client, "/api/text", run="mnist_like_cnn", tag="notes").json()["steps"]
+    assert [s["step"] for s in steps] == [0, STEPS["mnist_like_cnn"]]
+    assert "<table>" in steps[0]["html"] and "learning_rate" in steps[0]["html"]
+    assert "validation accuracy" in steps[1]["html"]
 
 
 def test_dcgan_writes_the_blog_posts_tags(client):

@@ -23,6 +23,10 @@ PLUGINS = {  # our plugin_data message -> TensorBoard module holding it
     "HistogramPluginData": "tensorboard.plugins.histogram.plugin_data_pb2",
     "TextPluginData": "tensorboard.plugins.text.plugin_data_pb2",
 }
+HPARAMS = {  # our hparams module -> TensorBoard's (every message of ours has a twin there)
+    "hparams_api": "tensorboard.plugins.hparams.api_pb2",
+    "hparams_plugin_data": "tensorboard.plugins.hparams.plugin_data_pb2",
+}
 # Fields we leave out on purpose (each pulls in a large tree of messages numboard never reads).
 OMITTED = {
     ("NodeDef", "experimental_type"),
@@ -46,6 +50,10 @@ def _pairs():
     ours = importlib.import_module("writer.proto.plugin_data_pb2")
     for name, tb_mod in PLUGINS.items():
         yield getattr(ours, name), getattr(importlib.import_module(tb_mod), name)
+    for mod, tb_mod in HPARAMS.items():
+        ours, theirs = importlib.import_module(f"writer.proto.{mod}_pb2"), importlib.import_module(tb_mod)
+        for name in ours.DESCRIPTOR.message_types_by_name:
+            yield getattr(ours, name), getattr(theirs, name)
 
 
 PAIRS = list(_pairs())
@@ -84,11 +92,15 @@ def test_descriptor_parity(pair):
 def test_enum_parity():
     from tensorboard.compat.proto import summary_pb2 as tb_summary
     from tensorboard.compat.proto import types_pb2 as tb_types
+    from tensorboard.plugins.hparams import api_pb2 as tb_hparams
 
-    from writer.proto import summary_pb2, types_pb2
+    from writer.proto import hparams_api_pb2, summary_pb2, types_pb2
 
     for ours, theirs in [(types_pb2.DataType, tb_types.DataType),
-                         (summary_pb2.DataClass, tb_summary.DataClass)]:
+                         (summary_pb2.DataClass, tb_summary.DataClass),
+                         (hparams_api_pb2.DataType, tb_hparams.DataType),
+                         (hparams_api_pb2.DatasetType, tb_hparams.DatasetType),
+                         (hparams_api_pb2.Status, tb_hparams.Status)]:
         assert dict(ours.items()) == dict(theirs.items())
 
 
