@@ -9,8 +9,10 @@ Graph + Session + Tensor + Variable, placeholders with feed/fetch, ``get_variabl
 import sys as _sys
 from types import SimpleNamespace as _Namespace
 
-from flow import errors, nn, summary, train
-from flow.dtypes import (
+from flow import nn, summary, train
+from flow.client.session import ConfigProto, InteractiveSession, Session, get_default_session
+from flow.core import dtypes, errors
+from flow.core.dtypes import (
     DType,
     as_dtype,
     bool,
@@ -31,7 +33,8 @@ from flow.dtypes import (
     uint32,
     uint64,
 )
-from flow.framework.ops import (
+from flow.core.tensor_shape import Dimension, TensorShape
+from flow.framework.build import (
     constant,
     convert_to_tensor,
     group,
@@ -39,8 +42,7 @@ from flow.framework.ops import (
     placeholder,
     placeholder_with_default,
 )
-from flow.gradients import gradients
-from flow.graph import (
+from flow.framework.graph import (
     Graph,
     GraphKeys,
     Operation,
@@ -54,7 +56,11 @@ from flow.graph import (
     name_scope,
     reset_default_graph,
 )
-from flow.init_ops import (
+from flow.ops import array_ops as _array_ops
+from flow.ops import math_ops as _math_ops
+from flow.ops import overloads as _overloads
+from flow.ops.gradients import gradients
+from flow.ops.init_ops import (
     constant_initializer,
     glorot_normal_initializer,
     glorot_uniform_initializer,
@@ -70,9 +76,7 @@ from flow.init_ops import (
     variance_scaling_initializer,
     zeros_initializer,
 )
-from flow.ops import array_ops as _array_ops
-from flow.ops import math_ops as _math_ops
-from flow.scope import (
+from flow.ops.scope import (
     AUTO_REUSE,
     VariableScope,
     get_local_variable,
@@ -81,9 +85,7 @@ from flow.scope import (
     variable_op_scope,
     variable_scope,
 )
-from flow.session import ConfigProto, InteractiveSession, Session, get_default_session
-from flow.tensor_shape import Dimension, TensorShape
-from flow.variables import (
+from flow.ops.variables import (
     Variable,
     all_variables,
     assign,

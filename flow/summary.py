@@ -15,10 +15,14 @@ import warnings
 
 import numpy as np
 
-from flow import dtypes, errors
-from flow.framework.ops import constant, convert_to_tensor
-from flow.graph import Graph, GraphKeys, get_default_graph
-from flow.kernels import core
+import writer
+from flow.checkpoint.meta_graph import build_meta_graph
+from flow.core import dtypes, errors
+from flow.framework.build import constant, convert_to_tensor
+from flow.framework.graph import Graph, GraphKeys, get_default_graph
+from flow.kernels.table import stateful
+from writer import summary as builders
+from writer.proto import event_pb2, summary_pb2
 
 _ILLEGAL = re.compile(r"[^-/\w\.]")
 
@@ -92,10 +96,8 @@ def _tag(ins):
     return tag.decode() if isinstance(tag, bytes) else str(tag)
 
 
-@core("ScalarSummary", ("T",))
+@stateful("ScalarSummary", ("T",))
 def _scalar_kernel(op, sess):
-    from writer import summary as builders
-
     def kernel(ins):
         value = np.asarray(ins[1])
         if value.shape != ():
@@ -107,10 +109,8 @@ def _scalar_kernel(op, sess):
     return kernel
 
 
-@core("ImageSummary", ("max_images", "T", "bad_color"))
+@stateful("ImageSummary", ("max_images", "T", "bad_color"))
 def _image_kernel(op, sess):
-    from writer import summary as builders
-
     n = op.attrs["max_images"]
 
     def kernel(ins):
@@ -132,17 +132,13 @@ def _image_kernel(op, sess):
     return kernel
 
 
-@core("HistogramSummary", ("T",))
+@stateful("HistogramSummary", ("T",))
 def _histogram_kernel(op, sess):
-    from writer import summary as builders
-
     return lambda ins: builders.histogram(_tag(ins), np.asarray(ins[1])).SerializeToString()
 
 
-@core("MergeSummary", ("N",))
+@stateful("MergeSummary", ("N",))
 def _merge_kernel(op, sess):
-    from writer.proto import summary_pb2
-
     def kernel(ins):
         merged, seen = summary_pb2.Summary(), set()
         for data in ins:
@@ -173,13 +169,9 @@ class FileWriter:
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
             if isinstance(graph, Graph):
-                from flow.checkpoint.meta_graph import build_meta_graph
-
                 self.add_meta_graph(build_meta_graph(graph, None))
 
     def _open(self):
-        import writer
-
         self._writer = writer.SummaryWriter(self._logdir, **self._options)
         self._closed = False
 
@@ -193,8 +185,6 @@ class FileWriter:
         return not self._closed
 
     def _event(self, global_step=None, **fields):
-        from writer.proto import event_pb2
-
         if not self._is_open():
             return
         event = event_pb2.Event(wall_time=time.time(), **fields)

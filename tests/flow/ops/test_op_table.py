@@ -1,4 +1,4 @@
-"""One parametrized test over every row of ``flow.ops.registry.OPS``.
+"""One parametrized test over every row of ``flow.kernels.table.OPS``.
 
 For each row: the forward against a numpy reference (float64), the shape and dtype rules
 against the actual outputs (float32 inputs stay float32), and the gradient against central
@@ -15,7 +15,7 @@ import opcheck
 import pytest
 from opcheck import naive_conv2d, naive_conv2d_filter_grad, naive_conv2d_transpose, naive_pool
 
-from flow.ops import OPS
+from flow.kernels.table import OPS
 
 pytestmark = pytest.mark.unit
 

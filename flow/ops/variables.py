@@ -21,9 +21,17 @@ from __future__ import annotations
 import os
 import traceback
 
-from flow.framework.ops import convert_to_tensor, group, no_op
-from flow.graph import GraphKeys, Operation, Tensor, TensorLike, get_default_graph
-from flow.tensor_shape import as_shape
+from flow.core.tensor_shape import as_shape
+from flow.framework.build import convert_to_tensor, group, no_op
+from flow.framework.graph import (
+    GraphKeys,
+    Operation,
+    Tensor,
+    TensorLike,
+    default_session_for,
+    get_default_graph,
+)
+from writer.proto import variable_pb2
 
 _FLOW_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -114,15 +122,11 @@ class Variable(TensorLike):
 
     # -- values in a session --------------------------------------------------------------
     def eval(self, session=None):
-        from flow.session import _default_session_for
-
-        return _default_session_for(self._variable, session, "tensor").run(self._variable)
+        return default_session_for(self._variable, session, "tensor").run(self._variable)
 
     def load(self, value, session=None):
         """Set the variable's value in ``session`` (default: the default session)."""
-        from flow.session import _default_session_for
-
-        sess = _default_session_for(self._variable, session, "tensor")
+        sess = default_session_for(self._variable, session, "tensor")
         sess.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
 
     def initialized_value(self):
@@ -139,8 +143,6 @@ class Variable(TensorLike):
         return assign_sub(self, delta, use_locking=use_locking, name=name)
 
     def to_proto(self, export_scope=None):
-        from writer.proto import variable_pb2
-
         return variable_pb2.VariableDef(
             variable_name=self.name, initial_value_name=self._initial_value.name,
             initializer_name=self._initializer_op.name, snapshot_name=self._snapshot.name,

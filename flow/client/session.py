@@ -25,16 +25,23 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import threading
 import types
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
-from flow import errors
-from flow.graph import Graph, Operation, Tensor, get_default_graph
-from flow.kernels import CORE
+from flow.core import errors
+from flow.framework.graph import (
+    Graph,
+    Operation,
+    Tensor,
+    _default_sessions,
+    get_default_graph,
+    get_default_session,  # noqa: F401 - tf.get_default_session is re-exported from here
+    interactive_sessions,
+)
+from flow.kernels.table import OPS, STATEFUL
 
 _COPY_ON_FETCH = {"Const", "VariableV2", "Assign", "AssignAdd", "AssignSub",
                   "ApplyGradientDescent", "ApplyMomentum", "ApplyAdam"}
@@ -234,8 +241,6 @@ class BaseSession:
         return tuple(keys), values
 
     def _compile(self, flat, feed_keys) -> _Plan:
-        from flow.ops.registry import OPS
-
         fed = set(feed_keys)
         needed, stack = set(), []
         for f in flat:
@@ -248,7 +253,7 @@ class BaseSession:
             if op in needed:
                 continue
             needed.add(op)
-            row = CORE.get(op.type)
+            row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
             for i, t in enumerate(op.inputs):
                 if i not in refs and t not in fed and t.op not in needed:
@@ -267,7 +272,7 @@ class BaseSession:
         plan = _Plan()
         plan.steps, plan.ops, consts = [], [], {}
         for op in ops:
-            row = CORE.get(op.type)
+            row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
             ins = [0 if i in refs else slot(t) for i, t in enumerate(op.inputs)]
             outs = [0 if t in fed else slot(t) for t in op.outputs]
@@ -284,7 +289,7 @@ class BaseSession:
             else:
                 raise errors.NotFoundError(
                     None, op, f"No kernel for op type {op.type!r} (node {op.name!r}); it is in "
-                    f"neither flow.kernels.CORE nor flow.ops.registry.OPS.")
+                    f"neither flow.kernels.STATEFUL nor flow.kernels.table.OPS.")
             plan.steps.append(_step(fn, attrs, ins, outs))
             plan.ops.append(op)
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
@@ -348,16 +353,14 @@ class Session(BaseSession):
 class InteractiveSession(BaseSession):
     """A session that installs itself (and its graph) as the default until ``close()``."""
 
-    _active = 0
-
     def __init__(self, target="", graph=None, config=None):
         super().__init__(target, graph, config)
-        if InteractiveSession._active:
+        if interactive_sessions:
             warnings.warn("An interactive session is already active. This can cause "
                           "out-of-memory errors in some cases. You must explicitly call "
                           "`InteractiveSession.close()` to release resources held by the "
                           "other session(s).", stacklevel=2)
-        InteractiveSession._active += 1
+        interactive_sessions.add(self)
         self._interactive = [self.as_default(), self._graph.as_default()]
         for c in self._interactive:
             c.__enter__()
@@ -367,65 +370,8 @@ class InteractiveSession(BaseSession):
             for c in reversed(self._interactive):
                 c.__exit__(None, None, None)
             self._interactive = None
-            InteractiveSession._active -= 1
+            interactive_sessions.discard(self)
         super().close()
 
     def __del__(self):
         pass
-
-
-# ---------------------------------------------------------------- default session
-
-
-class _SessionStack(threading.local):
-    def __init__(self):
-        self.stack = []
-
-    def push(self, sess):
-        stack = self
-
-        class _Ctx:
-            def __enter__(self):
-                stack.stack.append(sess)
-                return sess
-
-            def __exit__(self, *exc):
-                if stack.stack and stack.stack[-1] is sess:
-                    stack.stack.pop()
-                elif sess in stack.stack:
-                    stack.stack.remove(sess)
-                return False
-
-        return _Ctx()
-
-
-_default_sessions = _SessionStack()
-
-
-def get_default_session():
-    stack = _default_sessions.stack
-    return stack[-1] if stack else None
-
-
-def _default_session_for(element, session, kind):
-    """The session ``Tensor.eval`` / ``Operation.run`` use, with TF's error texts."""
-    noun, verb, call = ("tensor", "evaluate", "eval") if kind == "tensor" else (
-        "operation", "execute", "run")
-    if session is None:
-        session = get_default_session()
-        if session is None:
-            if kind == "tensor":
-                raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
-                                 "registered. Use `with sess.as_default()` or pass an explicit "
-                                 "session to `eval(session=sess)`")
-            raise ValueError("Cannot execute operation using `run()`: No default session is "
-                             "registered. Use `with sess.as_default():` or pass an explicit "
-                             "session to `run(session=sess)`")
-        if session.graph is not element.graph:
-            raise ValueError(f"Cannot use the default session to {verb} {noun}: the {noun}'s "
-                             f"graph is different from the session's graph. Pass an explicit "
-                             f"session to `{call}(session=sess)`.")
-    elif session.graph is not element.graph:
-        raise ValueError(f"Cannot use the given session to {verb} {noun}: the {noun}'s graph "
-                         f"is different from the session's graph.")
-    return session

@@ -1,7 +1,7 @@
 """Math rows of the op table (TensorFlow 1.15 ``gen_math_ops`` semantics): pure numpy.
 
 Elementwise ops broadcast like numpy; the gradient of a broadcasting binary op is summed back to
-each input's shape (:func:`flow.ops.common.unbroadcast`).  Reductions take ``axis`` as a second
+each input's shape (:func:`flow.kernels.common.unbroadcast`).  Reductions take ``axis`` as a second
 input (``reduction_indices`` in the GraphDef) and the ``keep_dims`` attr, as TF does.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flow.ops.common import binary_shape, const_input, same_shape, unbroadcast
-from flow.ops.registry import OpDef, np_dtype, register
+from flow.kernels.common import binary_shape, const_input, same_shape, unbroadcast
+from flow.kernels.table import OpDef, np_dtype, register
 
 
 def _bool(shapes, attrs):

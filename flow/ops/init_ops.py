@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
-from flow import dtypes
-from flow.framework.ops import constant
-from flow.graph import get_default_graph, name_scope
-from flow.kernels import _generator, core
+from flow.core import dtypes
+from flow.framework.build import constant
+from flow.framework.graph import get_default_graph, name_scope
+from flow.kernels.state import _generator
+from flow.kernels.table import stateful
+from flow.ops import math_ops
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
@@ -51,8 +53,6 @@ def _random_op(op_type, shape, dtype, seed, extra_inputs=()):
 
 
 def _scale_shift(x, scale, shift, name):
-    from flow.ops import math_ops
-
     return math_ops.add(x * scale, shift, name=name)
 
 
@@ -84,7 +84,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
         return _scale_shift(rnd, float(stddev), float(mean), scope)
 
 
-@core("RandomUniformInt", ("seed", "seed2", "Tout", "T"))
+@stateful("RandomUniformInt", ("seed", "seed2", "Tout", "T"))
 def _random_uniform_int(op, sess):
     rng = _generator(op, sess)
     np_type = op.attrs["dtype"].as_numpy_dtype

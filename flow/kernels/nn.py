@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from flow.ops import conv
-from flow.ops.common import as_str, same_shape, sum_rows
-from flow.ops.math_kernels import unary
-from flow.ops.registry import OpDef, register
+from flow.kernels import conv
+from flow.kernels.common import as_str, same_shape, sum_rows
+from flow.kernels.math import unary
+from flow.kernels.table import OpDef, register
 
 
 def _sigmoid(x):

@@ -1,6 +1,6 @@
 """How ops enter the graph: ``apply_op``, ``convert_to_tensor``, ``constant``, ``placeholder``.
 
-Contract with ``flow.ops`` (the op table and the public wrappers):
+Contract with ``flow.ops`` (the public wrappers), over ``flow.kernels.table`` (the op table):
 
 ``apply_op(op_type, inputs, attrs=None, name=None) -> Tensor | tuple[Tensor, ...]``
     Converts each input with :func:`convert_to_tensor`, creates one Operation of type
@@ -24,9 +24,11 @@ import contextlib
 
 import numpy as np
 
-from flow import dtypes
-from flow.graph import Graph, Operation, Tensor, get_default_graph
-from flow.tensor_shape import as_shape
+from flow.core import dtypes
+from flow.core.tensor_shape import as_shape
+from flow.framework.graph import Graph, Operation, Tensor, get_default_graph
+from flow.kernels import table
+from flow.kernels.table import OPS
 
 
 def _input_graph(inputs) -> Graph:
@@ -38,10 +40,8 @@ def _input_graph(inputs) -> Graph:
 
 
 def apply_op(op_type: str, inputs: list, attrs: dict | None = None, name: str | None = None):
-    """Add one ``op_type`` node whose kernel is the row ``flow.ops.registry.OPS[op_type]``."""
-    from flow.ops import registry
-
-    opdef = registry.get(op_type)
+    """Add one ``op_type`` node whose kernel is the row ``flow.kernels.table.OPS[op_type]``."""
+    opdef = table.get(op_type)
     graph = _input_graph(inputs)
     scope = graph.as_default() if graph is not get_default_graph() else contextlib.nullcontext()
     with scope:
@@ -167,13 +167,11 @@ def _holds_tensors(value) -> bool:
 
 def _pack(values, dtype, name):
     """A list mixing Tensors and numbers becomes a ``Pack`` (``[-1, tf.shape(x)[1]]``), as TF."""
-    from flow.ops import array_ops
-
     tensors = [v for v in values if isinstance(v, Tensor) or hasattr(v, "_to_tensor")]
     if dtype is None and tensors:
         dtype = convert_to_tensor(tensors[0]).dtype
     items = [convert_to_tensor(v, dtype=dtype) for v in values]
-    return array_ops.stack(items, name=name or "packed")
+    return apply("Pack", items, {"N": len(items), "axis": 0}, name or "packed")
 
 
 def placeholder(dtype, shape=None, name=None) -> Tensor:
@@ -208,3 +206,74 @@ def group(*inputs, name=None) -> Operation:
     return get_default_graph().create_op("NoOp", [], {}, name or "group_deps",
                                          control_inputs=deps)
 
+
+# ---------------------------------------------------------------- wrappers
+
+
+def static_value(value):
+    """``value`` as a numpy array if it is a plain Python/numpy constant, else ``None``."""
+    if isinstance(value, np.ndarray | np.generic | int | float | bool):
+        return np.asarray(value)
+    if isinstance(value, list | tuple):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            return None
+        return None if arr.dtype == object else arr
+    return None
+
+
+def index_dtype(value):
+    """The dtype an index attr (``Tshape``, ``Tidx`` ...) must name: its input's (TF checks)."""
+    dtype = getattr(value, "dtype", None)
+    return np.int32 if dtype is None else dtype
+
+
+def _known_value(value):
+    """A constant's value at graph-build time: a Python/numpy value or a ``Const`` tensor."""
+    static = static_value(value)
+    if static is None:
+        op = getattr(value, "op", None)
+        if getattr(op, "type", None) == "Const":
+            return np.asarray(op.attrs["value"])
+    return static
+
+
+def _is_np_type(value) -> bool:
+    is_scalar_type = isinstance(value, type) and issubclass(value, np.generic)
+    return isinstance(value, np.dtype) or is_scalar_type
+
+
+def apply(op_type: str, inputs: list, attrs: dict | None = None, name: str | None = None):
+    """Add a ``op_type`` node to the default graph (``flow.framework.build.apply_op``).
+
+    Constants (Python/numpy values, ``Const`` tensors) among the row's ``const_inputs`` are
+    recorded in ``attrs["_const_inputs"]`` so its shape rule can use them (``Reshape``'s shape,
+    ``Sum``'s axis ...); ``T`` is filled from the
+    first input's dtype when the row exports it and the caller did not give it; numpy types
+    among attr values (``Tidx=np.int32``) become ``flow.core.dtypes.DType``.
+    """
+    attrs = {k: dtypes.as_dtype(v) if _is_np_type(v) else v for k, v in (attrs or {}).items()}
+    opdef = OPS[op_type]
+    consts = {}
+    for i in sorted({k % len(inputs) for k in opdef.const_inputs} if inputs else ()):
+        value = _known_value(inputs[i])
+        if value is not None:
+            consts[i] = value
+    if consts:
+        attrs["_const_inputs"] = consts
+    if "T" in opdef.attrs and "T" not in attrs and inputs:
+        first = convert_to_tensor(inputs[0])
+        inputs = [first, *inputs[1:]]
+        attrs["T"] = first.dtype
+    return apply_op(op_type, list(inputs), attrs, name)
+
+
+def convert_all(values, dtype=None):
+    """Convert wrapper inputs; plain constants take the dtype of the first real tensor."""
+    if dtype is None:
+        for v in values:
+            if static_value(v) is None:
+                dtype = convert_to_tensor(v).dtype
+                break
+    return [convert_to_tensor(v, dtype=dtype) for v in values]

@@ -2,7 +2,7 @@
 
 For each op on a path from ``xs`` to ``ys`` (in reverse creation order) one
 ``SymbolicGradient`` node ``gradients/<op>_grad/<Type>Grad`` is added; at run time it calls the
-op row's ``grad(inputs, outputs, grads, attrs)`` (``flow.ops.registry``) on the forward values.
+op row's ``grad(inputs, outputs, grads, attrs)`` (``flow.kernels.table``) on the forward values.
 ``Graph.as_graph_def`` writes these nodes as TensorFlow's own ``SymbolicGradient`` (or, where
 TF has no C++ gradient, as the nodes TF's Python gradient builds), so TF can run the graph.
 ``attrs["_grad_inputs"]`` (a frozenset of input indices) tells the row which input gradients
@@ -14,11 +14,10 @@ An ``x`` not connected to any ``y`` gets ``None`` (TF 1.x, ``tf1-semantics.md`` 
 
 from __future__ import annotations
 
-import numpy as np
-
-from flow.framework.ops import convert_to_tensor
-from flow.graph import Tensor
-from flow.kernels import CORE, core
+from flow.framework.build import convert_to_tensor
+from flow.framework.graph import Tensor
+from flow.kernels.table import OPS, STATEFUL
+from flow.ops import array_ops, math_ops
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
 
@@ -27,36 +26,6 @@ def _as_tensor(x) -> Tensor:
     if hasattr(x, "_as_graph_element") and not isinstance(x, Tensor):
         return x._as_graph_element()
     return convert_to_tensor(x)
-
-
-@core("SymbolicGradient")  # exported in TF's form (f, Tin, Tout) by flow.framework.graph_def
-def _symbolic_gradient(op, sess):
-    """Inputs: the forward op's inputs, its outputs, then the non-None upstream grads."""
-    from flow.ops.registry import OPS
-
-    grad_fn = OPS[op.attrs["fwd_type"]].grad
-    n_in, n_out = op.attrs["_n_in"], op.attrs["_n_out"]
-    grad_mask = op.attrs["_grad_mask"]  # which forward outputs have an upstream grad
-    wanted = op.attrs["_wanted"]  # forward input index per output of this op
-    # a row's grad may skip the inputs nobody asked for (e.g. conv2d's image input)
-    fwd_attrs = {**op.attrs["_fwd_attrs"], "_grad_inputs": frozenset(wanted)}
-
-    def kernel(ins):
-        inputs, outputs, it = ins[:n_in], ins[n_in:n_in + n_out], iter(ins[n_in + n_out:])
-        grads = [next(it) if m else None for m in grad_mask]
-        result = grad_fn(inputs, outputs, grads, fwd_attrs)
-        out = []
-        for i in wanted:
-            g = result[i]
-            x = inputs[i]
-            if g is None:
-                g = np.zeros_like(x)
-            elif getattr(g, "dtype", None) != x.dtype:
-                g = np.asarray(g, dtype=x.dtype)
-            out.append(g)
-        return out[0] if len(out) == 1 else tuple(out)
-
-    return kernel
 
 
 def _between(ys, xs):
@@ -81,17 +50,12 @@ def _between(ys, xs):
 def _sum(grads, graph):
     if len(grads) == 1:
         return grads[0]
-    from flow.ops import math_ops
-
     return math_ops.add_n(grads, name="AddN")
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None):
     """Symbolic d(sum of ys)/d(x) for each x in ``xs``; None for an unconnected x."""
-    from flow.ops import array_ops
-    from flow.ops.registry import OPS
-
     ys = [_as_tensor(y) for y in (ys if isinstance(ys, list | tuple) else [ys])]
     xs = [_as_tensor(x) for x in (xs if isinstance(xs, list | tuple) else [xs])]
     if grad_ys is not None and not isinstance(grad_ys, list | tuple):
@@ -125,7 +89,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 if op.type == "Identity":
                     pending.setdefault(op.inputs[0], []).append(summed[0])
                     continue
-                if op.type in CORE or op.type not in OPS or OPS[op.type].grad is None:
+                if op.type in STATEFUL or op.type not in OPS or OPS[op.type].grad is None:
                     continue
                 mask = [g is not None for g in summed]
                 attrs = {"fwd_type": op.type, "_fwd_attrs": op.attrs, "_n_in": len(op.inputs),

@@ -13,9 +13,10 @@ import contextlib
 import re
 import threading
 
-from flow import dtypes
-from flow.framework.overloads import TensorLike
-from flow.tensor_shape import TensorShape, as_shape
+from flow.core import dtypes
+from flow.core.tensor_shape import TensorShape, as_shape
+from flow.framework import graph_def
+from writer.proto import graph_pb2
 
 GRAPH_DEF_VERSION = 134  # TF 1.15's producer version
 
@@ -60,6 +61,24 @@ class GraphKeys:
 # ---------------------------------------------------------------- Tensor / Operation
 
 
+class TensorLike:
+    """What Tensor and Variable share. ``flow.ops.overloads`` adds the operators (``a + b``,
+    ``x[0]``, ``-x``) when the op wrappers exist, as TF's ``math_ops`` overrides them."""
+
+    __slots__ = ()
+    __array_priority__ = 100
+
+    def __bool__(self):
+        raise TypeError(
+            "Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:` "
+            "instead of `if t:` to test if a tensor is defined, and use TensorFlow ops such "
+            "as tf.cond to execute subgraphs conditioned on the value of a tensor."
+        )
+
+    def __iter__(self):
+        raise TypeError("'Tensor' object is not iterable.")
+
+
 class Tensor(TensorLike):
     """One output of an Operation: a symbolic handle whose value exists only inside ``run``."""
 
@@ -87,10 +106,7 @@ class Tensor(TensorLike):
         return list(self._consumers)
 
     def eval(self, feed_dict=None, session=None):
-        from flow.session import _default_session_for
-
-        sess = _default_session_for(self, session, "tensor")
-        return sess.run(self, feed_dict)
+        return default_session_for(self, session, "tensor").run(self, feed_dict)
 
     def __repr__(self):
         return f"<tf.Tensor {self.name!r} shape={self._shape} dtype={self.dtype.name}>"
@@ -139,14 +155,10 @@ class Operation:
 
     @property
     def node_def(self):
-        from flow.framework.graph_def import node_def
-
-        return node_def(self, add_shapes=False)
+        return graph_def.node_def(self, add_shapes=False)
 
     def run(self, feed_dict=None, session=None):
-        from flow.session import _default_session_for
-
-        _default_session_for(self, session, "operation").run(self, feed_dict)
+        default_session_for(self, session, "operation").run(self, feed_dict)
 
     def __repr__(self):
         return f"<tf.Operation {self.name!r} type={self.type}>"
@@ -363,13 +375,10 @@ class Graph:
     # -- export --------------------------------------------------------------------
     def as_graph_def(self, from_version=None, add_shapes=False):
         """The ``GraphDef`` (writer.proto.graph_pb2) with TF op types and attrs."""
-        from flow.framework.graph_def import node_defs
-        from writer.proto import graph_pb2
-
         gd = graph_pb2.GraphDef()
         gd.versions.producer = GRAPH_DEF_VERSION
         for op in self._ops[from_version or 0:]:
-            gd.node.extend(node_defs(op, add_shapes))
+            gd.node.extend(graph_def.node_defs(op, add_shapes))
         return gd
 
     graph_def_versions = property(lambda self: self.as_graph_def().versions)
@@ -417,10 +426,8 @@ def get_default_graph() -> Graph:
 def reset_default_graph():
     """Make a fresh global default graph (TF: not allowed inside a graph/session nesting)."""
     if _default_stack.stack:
-        from flow.session import InteractiveSession
-
         hint = ("\nHint: an InteractiveSession is open and keeps its graph as the default; "
-                "call its close() first.") if InteractiveSession._active else ""
+                "call its close() first.") if interactive_sessions else ""
         raise AssertionError(
             "Do not use tf.reset_default_graph() to clear nested graphs. If you need a cleared "
             "graph, exit the nesting and create a new graph." + hint)
@@ -458,3 +465,64 @@ def add_to_collection(name, value):
 
 def add_to_collections(names, value):
     get_default_graph().add_to_collections(names, value)
+
+
+# ---------------------------------------------------------------- default session
+
+
+class _SessionStack(threading.local):
+    """The per-thread stack of ``Session.as_default()`` contexts; the Session (``flow.client``)
+    pushes itself, ``Tensor.eval`` / ``Operation.run`` read the top."""
+
+    def __init__(self):
+        self.stack = []
+
+    def push(self, sess):
+        stack = self
+
+        class _Ctx:
+            def __enter__(self):
+                stack.stack.append(sess)
+                return sess
+
+            def __exit__(self, *exc):
+                if stack.stack and stack.stack[-1] is sess:
+                    stack.stack.pop()
+                elif sess in stack.stack:
+                    stack.stack.remove(sess)
+                return False
+
+        return _Ctx()
+
+
+_default_sessions = _SessionStack()
+interactive_sessions = set()  # the open InteractiveSessions (all threads): for hints
+
+
+def get_default_session():
+    stack = _default_sessions.stack
+    return stack[-1] if stack else None
+
+
+def default_session_for(element, session, kind):
+    """The session ``Tensor.eval`` / ``Operation.run`` use, with TF's error texts."""
+    noun, verb, call = ("tensor", "evaluate", "eval") if kind == "tensor" else (
+        "operation", "execute", "run")
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            if kind == "tensor":
+                raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                                 "registered. Use `with sess.as_default()` or pass an explicit "
+                                 "session to `eval(session=sess)`")
+            raise ValueError("Cannot execute operation using `run()`: No default session is "
+                             "registered. Use `with sess.as_default():` or pass an explicit "
+                             "session to `run(session=sess)`")
+        if session.graph is not element.graph:
+            raise ValueError(f"Cannot use the default session to {verb} {noun}: the {noun}'s "
+                             f"graph is different from the session's graph. Pass an explicit "
+                             f"session to `{call}(session=sess)`.")
+    elif session.graph is not element.graph:
+        raise ValueError(f"Cannot use the given session to {verb} {noun}: the {noun}'s graph "
+                         f"is different from the session's graph.")
+    return session

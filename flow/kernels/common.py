@@ -1,15 +1,12 @@
-"""Shared pieces of the op rows: broadcasting, shape-rule building blocks, the wrapper entry.
+"""Shared pieces of the op rows: broadcasting and shape-rule building blocks (numpy only).
 
-Shapes in shape rules follow ``flow.ops.registry``: a tuple of ``int | None`` or ``None``
-(unknown rank).  ``apply`` is how every public wrapper (``tf.add``, ``tf.nn.conv2d`` ...) adds
-a node: it imports ``flow.framework.ops`` lazily, so the kernel modules import with numpy alone.
+Shapes in shape rules follow ``flow.kernels.table``: a tuple of ``int | None`` or ``None``
+(unknown rank).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from flow.ops.registry import OPS
 
 # ---------------------------------------------------------------- gradients
 
@@ -87,68 +84,3 @@ def as_str(value) -> str:
 def as_tuple(value) -> tuple:
     """A shape-ish value (int, list, array) as a tuple of Python ints (``-1`` kept)."""
     return tuple(int(v) for v in np.asarray(value).reshape(-1))
-
-
-# ---------------------------------------------------------------- wrappers
-
-
-def static_value(value):
-    """``value`` as a numpy array if it is a plain Python/numpy constant, else ``None``."""
-    if isinstance(value, np.ndarray | np.generic | int | float | bool):
-        return np.asarray(value)
-    if isinstance(value, list | tuple):
-        try:
-            arr = np.asarray(value)
-        except (ValueError, TypeError):
-            return None
-        return None if arr.dtype == object else arr
-    return None
-
-
-def index_dtype(value):
-    """The dtype an index attr (``Tshape``, ``Tidx`` ...) must name: its input's (TF checks)."""
-    dtype = getattr(value, "dtype", None)
-    return np.int32 if dtype is None else dtype
-
-
-def _known_value(value):
-    """A constant's value at graph-build time: a Python/numpy value or a ``Const`` tensor."""
-    static = static_value(value)
-    if static is None:
-        op = getattr(value, "op", None)
-        if getattr(op, "type", None) == "Const":
-            return np.asarray(op.attrs["value"])
-    return static
-
-
-def _is_np_type(value) -> bool:
-    is_scalar_type = isinstance(value, type) and issubclass(value, np.generic)
-    return isinstance(value, np.dtype) or is_scalar_type
-
-
-def apply(op_type: str, inputs: list, attrs: dict | None = None, name: str | None = None):
-    """Add a ``op_type`` node to the default graph (``flow.framework.ops.apply_op``).
-
-    Constants (Python/numpy values, ``Const`` tensors) among the row's ``const_inputs`` are
-    recorded in ``attrs["_const_inputs"]`` so its shape rule can use them (``Reshape``'s shape,
-    ``Sum``'s axis ...); ``T`` is filled from the
-    first input's dtype when the row exports it and the caller did not give it; numpy types
-    among attr values (``Tidx=np.int32``) become ``flow.dtypes.DType``.
-    """
-    from flow import dtypes
-    from flow.framework import ops as framework
-
-    attrs = {k: dtypes.as_dtype(v) if _is_np_type(v) else v for k, v in (attrs or {}).items()}
-    opdef = OPS[op_type]
-    consts = {}
-    for i in sorted({k % len(inputs) for k in opdef.const_inputs} if inputs else ()):
-        value = _known_value(inputs[i])
-        if value is not None:
-            consts[i] = value
-    if consts:
-        attrs["_const_inputs"] = consts
-    if "T" in opdef.attrs and "T" not in attrs and inputs:
-        first = framework.convert_to_tensor(inputs[0])
-        inputs = [first, *inputs[1:]]
-        attrs["T"] = first.dtype
-    return framework.apply_op(op_type, list(inputs), attrs, name)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flow.ops.common import as_tuple, const_input, same_shape
-from flow.ops.registry import OpDef, np_dtype, register
+from flow.kernels.common import as_tuple, const_input, same_shape
+from flow.kernels.table import OpDef, np_dtype, register
 
 # stand-in sizes for unknown dims: an output dim that differs between them depends on the
 # unknown size, so it is unknown too (small probes catch slices that real small dims clamp)

@@ -1,59 +1,33 @@
-"""The core op table: graph-structural and stateful ops the Session executes itself.
+"""The stateful rows of the op table (``flow.kernels.table.STATEFUL``): graph-structural ops,
+variables and their updates, random streams — the ops the Session gives its own state.
 
-Stateless kernels live in ``flow.ops.registry.OPS``; the rows here need the session (variable
-values, random streams) or the graph (placeholders), so each row has ``make(op, session)``
-returning ``kernel(inputs: list) -> output | tuple | None``. ``ref_inputs`` are the indices of
-inputs that name a variable the op writes (``Assign``'s first input): the session does not read
-them, the kernel gets ``None`` in their place. ``attrs`` lists what ``as_graph_def`` exports.
+Each row's ``make(op, session)`` returns ``kernel(inputs: list) -> output | tuple | None``.
 Session variable values live in ``session._variable_values`` keyed by the variable's op name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
-from flow import errors
-
-
-@dataclass(frozen=True)
-class CoreOp:
-    type: str
-    make: Callable
-    attrs: tuple = ()
-    ref_inputs: tuple = ()
-
-
-CORE: dict[str, CoreOp] = {}
-
-
-def core(op_type: str, attrs=(), ref_inputs=()):
-    """Decorator: register ``make(op, session)`` as the kernel factory of ``op_type``."""
-
-    def deco(make):
-        CORE[op_type] = CoreOp(op_type, make, tuple(attrs), tuple(ref_inputs))
-        return make
-
-    return deco
+from flow.core import errors
+from flow.kernels.table import OPS, stateful
 
 
 def _passthrough(op, sess):
     return lambda ins: ins[0]
 
 
-core("PlaceholderWithDefault", ("dtype", "shape"))(_passthrough)
-core("NoOp")(lambda op, sess: lambda ins: None)
+stateful("PlaceholderWithDefault", ("dtype", "shape"))(_passthrough)
+stateful("NoOp")(lambda op, sess: lambda ins: None)
 
 
-@core("Const", ("value", "dtype"))
+@stateful("Const", ("value", "dtype"))
 def _const(op, sess):
     value = op.attrs["value"]
     return lambda ins: value
 
 
-@core("Placeholder", ("dtype", "shape"))
+@stateful("Placeholder", ("dtype", "shape"))
 def _placeholder(op, sess):
     dtype, shape = op.attrs["dtype"], op.attrs["shape"]
     msg = f"You must feed a value for placeholder tensor '{op.name}' with dtype {dtype.kernel_name}"
@@ -73,7 +47,7 @@ def uninitialized_error(op, name):
     return errors.FailedPreconditionError(None, op, msg)
 
 
-@core("VariableV2", ("shape", "dtype", "container", "shared_name"))
+@stateful("VariableV2", ("shape", "dtype", "container", "shared_name"))
 def _variable(op, sess):
     store, key = sess._variable_values, op.name
 
@@ -86,7 +60,7 @@ def _variable(op, sess):
     return read
 
 
-@core("Assign", ("T", "validate_shape", "use_locking"), ref_inputs=(0,))
+@stateful("Assign", ("T", "validate_shape", "use_locking"), ref_inputs=(0,))
 def _assign(op, sess):
     store, name = sess._variable_values, op.inputs[0].op.name
     np_type = op.inputs[0].dtype.as_numpy_dtype
@@ -126,8 +100,8 @@ def _update(fn):
     return make
 
 
-core("AssignAdd", ("T", "use_locking"), (0,))(_update(lambda v, i, a, s, op: v + i[1]))
-core("AssignSub", ("T", "use_locking"), (0,))(_update(lambda v, i, a, s, op: v - i[1]))
+stateful("AssignAdd", ("T", "use_locking"), (0,))(_update(lambda v, i, a, s, op: v + i[1]))
+stateful("AssignSub", ("T", "use_locking"), (0,))(_update(lambda v, i, a, s, op: v - i[1]))
 
 
 def _slot(store, op, index):
@@ -147,7 +121,7 @@ def _sgd(var, ins, attrs, store, op):
     return np.subtract(var, new, out=new)
 
 
-core("ApplyGradientDescent", ("T", "use_locking"), (0,))(_update(_sgd))
+stateful("ApplyGradientDescent", ("T", "use_locking"), (0,))(_update(_sgd))
 
 
 def _momentum(var, ins, attrs, store, op):
@@ -160,7 +134,7 @@ def _momentum(var, ins, attrs, store, op):
     return (var - accum * lr).astype(var.dtype, copy=False)
 
 
-core("ApplyMomentum", ("T", "use_locking", "use_nesterov"), (0, 1))(_update(_momentum))
+stateful("ApplyMomentum", ("T", "use_locking", "use_nesterov"), (0, 1))(_update(_momentum))
 
 
 def _adam(var, ins, attrs, store, op):
@@ -177,7 +151,7 @@ def _adam(var, ins, attrs, store, op):
     return (var - lr_t * m / (np.sqrt(v) + eps)).astype(var.dtype, copy=False)
 
 
-core("ApplyAdam", ("T", "use_locking", "use_nesterov"), (0, 1, 2))(_update(_adam))
+stateful("ApplyAdam", ("T", "use_locking", "use_nesterov"), (0, 1, 2))(_update(_adam))
 
 
 # ---------------------------------------------------------------- random ops
@@ -216,6 +190,37 @@ def _truncated(rng, shape):
 
 
 _RANDOM_ATTRS = ("dtype", "seed", "seed2", "T")
-core("RandomUniform", _RANDOM_ATTRS)(_random(lambda rng, shape: rng.random(shape)))
-core("RandomStandardNormal", _RANDOM_ATTRS)(_random(lambda rng, shape: rng.standard_normal(shape)))
-core("TruncatedNormal", _RANDOM_ATTRS)(_random(_truncated))
+stateful("RandomUniform", _RANDOM_ATTRS)(_random(lambda rng, shape: rng.random(shape)))
+stateful("RandomStandardNormal", _RANDOM_ATTRS)(_random(lambda rng, shape: rng.standard_normal(shape)))
+stateful("TruncatedNormal", _RANDOM_ATTRS)(_random(_truncated))
+
+
+# ---------------------------------------------------------------- gradients (flow.ops.gradients)
+
+
+@stateful("SymbolicGradient")  # exported in TF's form (f, Tin, Tout) by flow.framework.graph_def
+def _symbolic_gradient(op, sess):
+    """Inputs: the forward op's inputs, its outputs, then the non-None upstream grads."""
+    grad_fn = OPS[op.attrs["fwd_type"]].grad
+    n_in, n_out = op.attrs["_n_in"], op.attrs["_n_out"]
+    grad_mask = op.attrs["_grad_mask"]  # which forward outputs have an upstream grad
+    wanted = op.attrs["_wanted"]  # forward input index per output of this op
+    # a row's grad may skip the inputs nobody asked for (e.g. conv2d's image input)
+    fwd_attrs = {**op.attrs["_fwd_attrs"], "_grad_inputs": frozenset(wanted)}
+
+    def kernel(ins):
+        inputs, outputs, it = ins[:n_in], ins[n_in:n_in + n_out], iter(ins[n_in + n_out:])
+        grads = [next(it) if m else None for m in grad_mask]
+        result = grad_fn(inputs, outputs, grads, fwd_attrs)
+        out = []
+        for i in wanted:
+            g = result[i]
+            x = inputs[i]
+            if g is None:
+                g = np.zeros_like(x)
+            elif getattr(g, "dtype", None) != x.dtype:
+                g = np.asarray(g, dtype=x.dtype)
+            out.append(g)
+        return out[0] if len(out) == 1 else tuple(out)
+
+    return kernel

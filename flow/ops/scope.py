@@ -14,9 +14,12 @@ import enum
 import threading
 import traceback
 
-from flow import dtypes
-from flow.graph import GraphKeys, Tensor, get_default_graph
-from flow.tensor_shape import TensorShape, as_shape
+from flow.core import dtypes
+from flow.core.tensor_shape import TensorShape, as_shape
+from flow.framework.build import convert_to_tensor
+from flow.framework.graph import GraphKeys, Tensor, get_default_graph
+from flow.ops import init_ops
+from flow.ops.variables import Variable
 
 
 class _ReuseMode(enum.Enum):
@@ -86,8 +89,6 @@ class VariableScope:
         graph = get_default_graph()
         with graph.name_scope(None):
             if dtype is not None and initializer is not None and not callable(initializer):
-                from flow.framework.ops import convert_to_tensor
-
                 init_dtype = convert_to_tensor(initializer).dtype
                 if init_dtype != dtypes.as_dtype(dtype):
                     raise ValueError(f"Initializer type '{init_dtype!r}' and explicit dtype "
@@ -121,8 +122,6 @@ def _nest_getters(inner_scope_getter, outer_scope_getter):
 
 
 def _default_initializer(name, dtype):
-    from flow import init_ops
-
     if dtype.is_floating:
         return init_ops.glorot_uniform_initializer()
     if dtype.is_integer or dtype.is_bool or dtype.name == "string":
@@ -139,8 +138,6 @@ class _VariableStore:
     def get_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None,
                      regularizer=None, reuse=False, trainable=None, collections=None,
                      partitioner=None, validate_shape=True, constraint=None, **kwargs):
-        from flow.variables import Variable
-
         if partitioner is not None:
             raise NotImplementedError("partitioned variables are not supported by flow; "
                                       "create the variable without a partitioner.")
