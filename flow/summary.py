@@ -20,6 +20,7 @@ from flow.checkpoint.meta_graph import build_meta_graph
 from flow.core import dtypes, errors
 from flow.framework.build import constant, convert_to_tensor
 from flow.framework.graph import Graph, GraphKeys, get_default_graph
+from flow.framework.tensor_util import make_tensor_proto
 from flow.kernels.table import stateful
 from writer import summary as builders
 from writer.proto import event_pb2, summary_pb2
@@ -68,6 +69,26 @@ def image(name, tensor, max_outputs=3, collections=None, family=None, max_images
 
 def histogram(name, values, collections=None, family=None):
     return _summary_op("HistogramSummary", name, values, {}, collections, family)
+
+
+def text(name, tensor, collections=None):
+    """TF1's ``tf.summary.text``: a ``TensorSummaryV2`` of a string tensor, ``plugin_name``
+    ``"text"`` (TensorBoard's Text tab renders it as Markdown)."""
+    value = convert_to_tensor(tensor)
+    if value.dtype != dtypes.string:
+        raise ValueError(f"Expected tensor {value.name} to have dtype string, got "
+                         f"{value.dtype.name}; pass text, or convert with tf.as_string.")
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "text"
+    graph = get_default_graph()
+    with graph.name_scope(_clean_tag(name)) as scope:
+        tag_t = constant(scope[:-1], name="tag")
+        meta_t = constant(metadata.SerializeToString(), name="serialized_summary_metadata")
+        out = graph.create_op("TensorSummaryV2", [tag_t, value, meta_t], {"T": value.dtype},
+                              scope, [dtypes.string], [()]).outputs[0]
+    for key in [GraphKeys.SUMMARIES] if collections is None else collections:
+        graph.add_to_collection(key, out)
+    return out
 
 
 def merge(inputs, collections=None, name=None):
@@ -135,6 +156,19 @@ def _image_kernel(op, sess):
 @stateful("HistogramSummary", ("T",))
 def _histogram_kernel(op, sess):
     return lambda ins: builders.histogram(_tag(ins), np.asarray(ins[1])).SerializeToString()
+
+
+@stateful("TensorSummaryV2", ("T",))
+def _tensor_summary_kernel(op, sess):
+    def kernel(ins):
+        summary = summary_pb2.Summary()
+        value = summary.value.add(tag=_tag(ins))
+        value.metadata.ParseFromString(ins[2].item() if isinstance(ins[2], np.ndarray)
+                                       else ins[2])
+        value.tensor.CopyFrom(make_tensor_proto(ins[1], dtypes.string))
+        return summary.SerializeToString()
+
+    return kernel
 
 
 @stateful("MergeSummary", ("N",))

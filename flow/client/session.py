@@ -43,8 +43,7 @@ from flow.framework.graph import (
 )
 from flow.kernels.table import OPS, STATEFUL
 
-_COPY_ON_FETCH = {"Const", "VariableV2", "Assign", "AssignAdd", "AssignSub",
-                  "ApplyGradientDescent", "ApplyMomentum", "ApplyAdam"}
+_COPY_ON_FETCH = {"Const", "VariableV2"}  # and every row that writes a variable (ref_inputs)
 
 
 @functools.cache
@@ -148,6 +147,7 @@ class BaseSession:
         self._closed = False
         self._variable_values: dict[str, np.ndarray] = {}
         self._random_streams: dict[str, np.random.Generator] = {}
+        self._resources: dict[str, object] = {}  # per-session state of stateful rows (iterators)
         self._plans: dict[tuple, _Plan] = {}
         self._contexts = None
         self.sess_str = target
@@ -334,7 +334,8 @@ def _copy_on_fetch(t: Tensor) -> bool:
     op = t.op
     if op.type == "Identity" and op.inputs:
         op = op.inputs[0].op
-    return op.type in _COPY_ON_FETCH
+    row = STATEFUL.get(op.type)
+    return op.type in _COPY_ON_FETCH or bool(row and row.ref_inputs)
 
 
 class ConfigProto:

@@ -43,3 +43,14 @@ UnauthenticatedError = _error("UnauthenticatedError", 16)
 for _cls in list(globals().values()):
     if isinstance(_cls, type) and issubclass(_cls, OpError):
         _cls.__module__ = __name__
+
+
+class UnsupportedModuleError(AttributeError):
+    """A TensorFlow module flow does not implement (``tf.estimator``, ``tf.contrib.*`` …)."""
+
+
+def unsupported_module(qualified: str) -> UnsupportedModuleError:
+    return UnsupportedModuleError(
+        f"{qualified} is not implemented by flow, a numpy runtime of TensorFlow 1.x's graph "
+        f"API; flow has no {qualified}. Port that part of the program to the tf.layers / "
+        f"tf.train / tf.data API flow provides, or run it on TensorFlow.")

@@ -93,7 +93,7 @@ class Tensor(TensorLike):
         self._consumers = []
 
     graph = property(lambda self: self.op.graph)
-    device = property(lambda self: "")
+    device = property(lambda self: self.op.device)
     shape = property(lambda self: self._shape)
 
     def get_shape(self) -> TensorShape:
@@ -127,7 +127,7 @@ class Operation:
     """A node: ``type`` (TF op name), ``inputs``, ``attrs`` and its output Tensors."""
 
     __slots__ = ("graph", "name", "type", "inputs", "control_inputs", "attrs", "outputs",
-                 "_id", "_traceback")
+                 "_id", "_traceback", "device")
 
     def __init__(self, graph, name, op_type, inputs, attrs, out_dtypes, out_shapes,
                  control_inputs):
@@ -139,10 +139,12 @@ class Operation:
         self.attrs = attrs
         self._id = len(graph._ops)
         self._traceback = None
+        self.device = graph._device_stack[-1] if graph._device_stack else ""
         pairs = zip(out_dtypes, out_shapes, strict=True)
         self.outputs = [Tensor(self, i, d, s) for i, (d, s) in enumerate(pairs)]
 
-    device = property(lambda self: "")
+    def _set_device(self, device):
+        self.device = canonical_device(device)
 
     def values(self):
         return tuple(self.outputs)
@@ -166,6 +168,22 @@ class Operation:
 
 # ---------------------------------------------------------------- Graph
 
+
+def canonical_device(spec) -> str:
+    """TF's canonical device string: ``"/cpu:0"`` → ``"/device:CPU:0"``; None/"" → ""."""
+    if not spec:
+        return ""
+    parts = []
+    for part in str(spec).strip("/").split("/"):
+        key, _, rest = part.partition(":")
+        if key.lower() in ("cpu", "gpu") and rest.isdigit():
+            part = f"device:{key.upper()}:{rest}"
+        elif key == "device":
+            kind, _, index = rest.partition(":")
+            part = f"device:{kind.upper()}:{index or '0'}"
+        parts.append(part)
+    return "/" + "/".join(parts)
+
 _VALID_ROOT = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 _VALID_NESTED = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
 
@@ -181,6 +199,7 @@ class Graph:
         self._control_stack: list[list[Operation]] = []
         self._collections: dict[str, list] = {}
         self._finalized = False
+        self._device_stack: list[str] = []
         self.seed = None
         self._lock = threading.Lock()
 
@@ -367,10 +386,21 @@ class Graph:
     def as_default(self):
         return _default_stack.get_controller(self)
 
-    def device(self, *args, **kwargs):
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def device(self, device_name_or_function):
+        """Ops made inside record ``device`` (``"/device:CPU:0"``), as TF's NodeDefs do; numpy
+        runs them all on the CPU. ``None`` clears the outer device."""
+        if callable(device_name_or_function):
+            raise TypeError("device functions are not supported by flow; pass a device name "
+                            "such as '/cpu:0'.")
+        self._device_stack.append(canonical_device(device_name_or_function))
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
 
-    colocate_with = device
+    def colocate_with(self, op, ignore_existing=False):
+        return contextlib.nullcontext()
 
     # -- export --------------------------------------------------------------------
     def as_graph_def(self, from_version=None, add_shapes=False):
@@ -526,3 +556,8 @@ def default_session_for(element, session, kind):
         raise ValueError(f"Cannot use the given session to {verb} {noun}: the {noun}'s graph "
                          f"is different from the session's graph.")
     return session
+
+
+def device(device_name_or_function):
+    """``tf.device``: record the device on the ops made inside (see ``Graph.device``)."""
+    return get_default_graph().device(device_name_or_function)

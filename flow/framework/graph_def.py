@@ -119,7 +119,7 @@ def node_defs(op, add_shapes):
     node needs (module docstring)."""
     if op.type == "SymbolicGradient":
         return _symbolic_gradient(op, add_shapes)
-    nd = node_def_pb2.NodeDef(name=op.name, op=op.type)
+    nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     nd.input.extend(tensor_ref(t) for t in op.inputs)
     nd.input.extend("^" + c.name for c in op.control_inputs)
     _set_attrs(nd, _exported_attrs(op.type, op.attrs))

@@ -6,4 +6,4 @@ placeholders, variables and their updates, random streams). Importing this packa
 every row of both.
 """
 
-from flow.kernels import array, math, nn, state  # noqa: F401 - registers the rows
+from flow.kernels import array, math, nn, printing, select, state  # noqa: F401 - the rows

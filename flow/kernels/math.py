@@ -245,3 +245,16 @@ for _type, _fn in [("ArgMax", np.argmax), ("ArgMin", np.argmin)]:
                        f(i[0], axis=int(i[1])), np_dtype(a.get("output_type", np.int64))),
                    None, _arg_shape, dtype=_arg_dtype,
                    attrs=("T", "Tidx", "output_type"), const_inputs=(1,)))
+
+
+# ---------------------------------------------------------------- safe division, finiteness
+
+
+def _div_no_nan(x, y):
+    safe = np.where(y == 0, 1, y)
+    return np.where(y == 0, 0, x / safe).astype(np.result_type(x, y), copy=False)
+
+
+binary("DivNoNan", _div_no_nan,
+       lambda x, y, z, g: (_div_no_nan(g, y), _div_no_nan(-g * x, y * y)))
+register(OpDef("IsFinite", lambda i, a: np.isfinite(i[0]), None, same_shape, dtype=_bool))

@@ -154,6 +154,78 @@ def _adam(var, ins, attrs, store, op):
 stateful("ApplyAdam", ("T", "use_locking", "use_nesterov"), (0, 1, 2))(_update(_adam))
 
 
+def _slots(store, op, *indices):
+    return [_slot(store, op, i) for i in indices]
+
+
+def _rmsprop(var, ins, attrs, store, op):
+    (ms, ms_name), (mom, mom_name) = _slots(store, op, 1, 2)
+    lr, rho, momentum, eps, grad = ins[3:8]
+    ms = ms + (grad * grad - ms) * (1 - rho)
+    mom = mom * momentum + lr * grad / np.sqrt(ms + eps)
+    store[ms_name], store[mom_name] = ms, mom
+    return (var - mom).astype(var.dtype, copy=False)
+
+
+def _centered_rmsprop(var, ins, attrs, store, op):
+    (mg, mg_name), (ms, ms_name), (mom, mom_name) = _slots(store, op, 1, 2, 3)
+    lr, rho, momentum, eps, grad = ins[4:9]
+    ms = ms + (grad * grad - ms) * (1 - rho)
+    mg = mg + (grad - mg) * (1 - rho)
+    mom = mom * momentum + lr * grad / np.sqrt(ms - mg * mg + eps)
+    store[mg_name], store[ms_name], store[mom_name] = mg, ms, mom
+    return (var - mom).astype(var.dtype, copy=False)
+
+
+def _adagrad(var, ins, attrs, store, op):
+    accum, accum_name = _slot(store, op, 1)
+    lr, grad = ins[2], ins[3]
+    accum = accum + grad * grad
+    store[accum_name] = accum
+    return (var - lr * grad / np.sqrt(accum)).astype(var.dtype, copy=False)
+
+
+def _adadelta(var, ins, attrs, store, op):
+    (accum, accum_name), (acc_up, acc_up_name) = _slots(store, op, 1, 2)
+    lr, rho, eps, grad = ins[3:7]
+    accum = accum * rho + grad * grad * (1 - rho)
+    update = np.sqrt(acc_up + eps) / np.sqrt(accum + eps) * grad
+    store[accum_name], store[acc_up_name] = accum, acc_up * rho + update * update * (1 - rho)
+    return (var - update * lr).astype(var.dtype, copy=False)
+
+
+def _ftrl(var, ins, attrs, store, op):
+    """TF's FtrlCompute; ``ApplyFtrlV2`` adds ``l2_shrinkage`` to the linear term's gradient."""
+    (accum, accum_name), (linear, linear_name) = _slots(store, op, 1, 2)
+    grad, lr, l1, l2 = ins[3:7]
+    shrinkage, lr_power = (ins[7], ins[8]) if op.type == "ApplyFtrlV2" else (0.0, ins[7])
+    new_accum = accum + grad * grad
+    shrunk = grad + 2 * shrinkage * var
+    linear = linear + shrunk - (new_accum ** -lr_power - accum ** -lr_power) / lr * var
+    x = np.clip(linear, -l1, l1) - linear
+    y = new_accum ** -lr_power / lr + 2 * l2
+    store[accum_name], store[linear_name] = new_accum, linear
+    return (x / y).astype(var.dtype, copy=False)
+
+
+def _proximal_sgd(var, ins, attrs, store, op):
+    alpha, l1, l2, delta = ins[1:5]
+    prox = var - alpha * delta
+    if l1 > 0:
+        prox = np.sign(prox) * np.maximum(np.abs(prox) - alpha * l1, 0)
+    return (prox / (1 + alpha * l2)).astype(var.dtype, copy=False)
+
+
+_LOCKING = ("T", "use_locking")
+stateful("ApplyRMSProp", _LOCKING, (0, 1, 2))(_update(_rmsprop))
+stateful("ApplyCenteredRMSProp", _LOCKING, (0, 1, 2, 3))(_update(_centered_rmsprop))
+stateful("ApplyAdagrad", (*_LOCKING, "update_slots"), (0, 1))(_update(_adagrad))
+stateful("ApplyAdadelta", _LOCKING, (0, 1, 2))(_update(_adadelta))
+stateful("ApplyFtrl", _LOCKING, (0, 1, 2))(_update(_ftrl))
+stateful("ApplyFtrlV2", _LOCKING, (0, 1, 2))(_update(_ftrl))
+stateful("ApplyProximalGradientDescent", _LOCKING, (0,))(_update(_proximal_sgd))
+
+
 # ---------------------------------------------------------------- random ops
 
 
@@ -222,5 +294,45 @@ def _symbolic_gradient(op, sess):
                 g = np.asarray(g, dtype=x.dtype)
             out.append(g)
         return out[0] if len(out) == 1 else tuple(out)
+
+    return kernel
+
+
+# ---------------------------------------------------------------- dataset iterators (tf.data)
+
+
+@stateful("MakeIterator")
+def _make_iterator(op, sess):
+    """(Re)start the iterator ``_key`` on ``_dataset`` with this run's source values."""
+    key, dataset, sources = op.attrs["_key"], op.attrs["_dataset"], op.inputs
+
+    def kernel(ins):
+        values = dict(zip(sources, ins, strict=True))
+        sess._resources[key] = dataset.elements(values, {})
+
+    return kernel
+
+
+@stateful("IteratorGetNext", ("output_types", "output_shapes"))
+def _iterator_get_next(op, sess):
+    """The next element; a one-shot iterator (``_dataset`` set) starts itself on first use."""
+    key, one_shot, sources = op.attrs["_key"], op.attrs["_dataset"], op.inputs
+
+    def kernel(ins):
+        elements = sess._resources.get(key)
+        if elements is None:
+            if one_shot is None:
+                raise errors.FailedPreconditionError(
+                    None, op, "GetNext() failed because the iterator has not been "
+                    "initialized. Ensure that you have run the initializer operation for this "
+                    f"iterator before getting the next element.\n\t [[{{{{node {op.name}}}}}]]")
+            elements = sess._resources[key] = one_shot.elements(
+                dict(zip(sources, ins, strict=True)), {})
+        try:
+            element = next(elements)
+        except StopIteration:
+            raise errors.OutOfRangeError(
+                None, op, f"End of sequence\n\t [[{{{{node {op.name}}}}}]]") from None
+        return element[0] if len(element) == 1 else tuple(element)
 
     return kernel

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from flow.core import dtypes
-from flow.framework.build import constant
+from flow.framework.build import constant, convert_to_tensor, static_value
 from flow.framework.graph import get_default_graph, name_scope
 from flow.kernels.state import _generator
 from flow.kernels.table import stateful
@@ -39,17 +39,42 @@ def get_seed(op_seed):
     return (0, _MAXINT32) if seeds == (0, 0) else seeds
 
 
+def _shape_input(shape):
+    """A random op's ``shape``: a constant (static dims) or a Tensor (``tf.shape(x)``, a list
+    mixing ints and scalar tensors), whose dims are then known only at run time."""
+    static = static_value(shape)
+    if static is not None:
+        dims = [int(d) for d in static.reshape(-1)]
+        return constant(np.asarray(dims, dtype=np.int32), name="shape"), dims
+    tensor = convert_to_tensor(shape)
+    value = tensor.op.attrs.get("value") if tensor.op.type == "Const" else None
+    if value is not None:
+        return tensor, [int(d) for d in np.asarray(value).reshape(-1)]
+    if tensor.op.type == "Pack":  # [tf.shape(x)[0], 10]: the constant dims are known
+        return tensor, [int(t.op.attrs["value"]) if t.op.type == "Const" else None
+                        for t in tensor.op.inputs]
+    n = tensor.shape.as_list()[0] if tensor.shape.ndims == 1 else None
+    return tensor, None if n is None else [None] * n
+
+
 def _random_op(op_type, shape, dtype, seed, extra_inputs=()):
     graph = get_default_graph()
-    dims = [int(d) for d in shape]
-    seed1, seed2 = get_seed(seed)
-    shape_t = constant(np.asarray(dims, dtype=np.int32), name="shape")
+    seed1, seed2 = get_seed(seed)  # before the shape's Const: TF's op seed is the op count
+    shape_t, dims = _shape_input(shape)
     dt = dtypes.as_dtype(dtype)
-    attrs = {"dtype": dt, "seed": seed1 or 0, "seed2": seed2 or 0, "T": dtypes.int32}
+    attrs = {"dtype": dt, "seed": seed1 or 0, "seed2": seed2 or 0, "T": shape_t.dtype}
     if op_type == "RandomUniformInt":
         attrs["Tout"] = dt  # TF's name for this op's output dtype
     return graph.create_op(op_type, [shape_t, *extra_inputs], attrs, op_type, [dt],
                            [dims]).outputs[0]
+
+
+def _param(value, dtype, name):
+    """A distribution parameter: a Python number as it was, a Tensor (``stddev=tf.sqrt(v)``)
+    converted to the sample's dtype."""
+    if static_value(value) is not None and np.ndim(value) == 0:
+        return float(value)
+    return convert_to_tensor(value, dtype=dtype, name=name)
 
 
 def _scale_shift(x, scale, shift, name):
@@ -64,24 +89,29 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         maxval = 1
     with name_scope(name, "random_uniform") as scope:
         if dt.is_integer:
-            lo, hi = constant(minval, dtype=dt, name="min"), constant(maxval, dtype=dt,
-                                                                       name="max")
+            lo, hi = convert_to_tensor(minval, dtype=dt, name="min"), convert_to_tensor(
+                maxval, dtype=dt, name="max")
             return _random_op("RandomUniformInt", shape, dt, seed, (lo, hi))
+        lo, hi = _param(minval, dt, "min"), _param(maxval, dt, "max")
         rnd = _random_op("RandomUniform", shape, dt, seed)
-        return _scale_shift(rnd, float(maxval) - float(minval), float(minval), scope)
+        return _scale_shift(rnd, hi - lo, lo, scope)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    dt = dtypes.as_dtype(dtype)
     with name_scope(name, "random_normal") as scope:
-        rnd = _random_op("RandomStandardNormal", shape, dtype, seed)
-        return _scale_shift(rnd, float(stddev), float(mean), scope)
+        mean, stddev = _param(mean, dt, "mean"), _param(stddev, dt, "stddev")
+        rnd = _random_op("RandomStandardNormal", shape, dt, seed)
+        return _scale_shift(rnd, stddev, mean, scope)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples, each beyond two standard deviations drawn again."""
+    dt = dtypes.as_dtype(dtype)
     with name_scope(name, "truncated_normal") as scope:
-        rnd = _random_op("TruncatedNormal", shape, dtype, seed)
-        return _scale_shift(rnd, float(stddev), float(mean), scope)
+        mean, stddev = _param(mean, dt, "mean"), _param(stddev, dt, "stddev")
+        rnd = _random_op("TruncatedNormal", shape, dt, seed)
+        return _scale_shift(rnd, stddev, mean, scope)
 
 
 @stateful("RandomUniformInt", ("seed", "seed2", "Tout", "T"))

@@ -15,6 +15,7 @@ from flow.ops import array_ops
 from flow.ops.array_ops import cast
 
 __all__ = [  # the TF names ``import flow as tf`` exposes
+    "arg_max", "arg_min", "div_no_nan", "is_finite",
     "abs", "add", "add_n", "add_v2", "argmax", "argmin", "clip_by_value", "cos", "div",
     "divide", "equal", "exp", "floor", "floordiv", "floormod", "greater", "greater_equal", "less",
     "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "matmul", "maximum",
@@ -296,6 +297,24 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=np.int64):
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=np.int64):
     return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+def arg_max(input, dimension, output_type=np.int64, name=None):
+    """TF1's older name: ``dimension`` is required."""
+    return _arg("ArgMax", input, None, name, dimension, output_type)
+
+
+def arg_min(input, dimension, output_type=np.int64, name=None):
+    return _arg("ArgMin", input, None, name, dimension, output_type)
+
+
+def div_no_nan(x, y, name=None):
+    """``x / y``, and 0 where ``y`` is 0."""
+    return _binary("DivNoNan", x, y, name)
+
+
+def is_finite(x, name=None):
+    return _unary("IsFinite", x, name)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

@@ -343,3 +343,17 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
     inv = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
     return math_ops.multiply(x, inv, name=name)
+
+
+def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's names
+    """The ``k`` largest entries of the last axis and their int32 indices."""
+    x = _tensor(input)
+    return apply("TopKV2", [x, np.asarray(k, np.int32)], {"sorted": bool(sorted), "T": x.dtype},
+                 name)
+
+
+def in_top_k(predictions, targets, k, name=None):
+    """Per row, whether the ``targets`` class is among the ``k`` largest ``predictions``."""
+    targets = _tensor(targets)
+    return apply("InTopKV2", [predictions, targets, np.asarray(k, targets.dtype.as_numpy_dtype)],
+                 {"T": targets.dtype}, name)

@@ -1,5 +1,21 @@
-"""``tf.train``: optimizers, the global step and the Saver."""
+"""``tf.train``: optimizers, learning-rate schedules, moving averages, the global step and the
+Saver."""
 
+from flow.train.adaptive_optimizers import (
+    AdadeltaOptimizer,
+    AdagradOptimizer,
+    FtrlOptimizer,
+    ProximalGradientDescentOptimizer,
+    RMSPropOptimizer,
+)
+from flow.train.learning_rate_decay import (
+    exponential_decay,
+    inverse_time_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
+from flow.train.moving_averages import ExponentialMovingAverage
 from flow.train.optimizers import (
     AdamOptimizer,
     GradientDescentOptimizer,
@@ -23,4 +39,8 @@ from flow.train.saver import (
 __all__ = ["AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer",
            "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
            "Saver", "latest_checkpoint", "load_checkpoint", "list_variables",
-           "get_checkpoint_state", "checkpoint_exists", "CheckpointReader"]
+           "get_checkpoint_state", "checkpoint_exists", "CheckpointReader",
+           "AdadeltaOptimizer", "AdagradOptimizer", "FtrlOptimizer",
+           "ProximalGradientDescentOptimizer", "RMSPropOptimizer", "ExponentialMovingAverage",
+           "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
+           "polynomial_decay"]

@@ -111,14 +111,23 @@ class Optimizer:
         slots = [v for d in self._slots.values() for v in d.values()]
         return list(self._non_slots.values()) + slots
 
-    def _zeros_slot(self, var, slot_name, op_name):
+    def _zeros_slot(self, var, slot_name, op_name, initializer=None):
+        """The slot ``slot_name`` of ``var`` (``w/<op_name>``, ``w/<op_name>_1`` …), made
+        once, starting at ``initializer`` (zeros by default)."""
         slots = self._slots.setdefault(slot_name, {})
         if var.op.name not in slots:
             with variable_scope(None, default_name=f"{var.op.name}/{op_name}"):
                 slots[var.op.name] = get_variable(
                     "", shape=var.shape.as_list(), dtype=var.dtype,
-                    initializer=zeros_initializer(), trainable=False)
+                    initializer=initializer or zeros_initializer(), trainable=False)
         return slots[var.op.name]
+
+    def _apply_op(self, op_type, var, inputs, attrs=None):
+        """One update op (``ApplyRMSProp`` …) on ``var`` and its slots (given as Variables)."""
+        ins = [x._variable if isinstance(x, Variable) else x for x in [var, *inputs]]
+        return var.graph.create_op(op_type, ins, {"T": var.dtype, "use_locking":
+                                                  self._use_locking, **(attrs or {})},
+                                   op_type, [var.dtype], [var.shape])
 
     def _non_slot(self, name, initial_value, dtype):
         key = (name, get_default_graph())
