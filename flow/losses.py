@@ -83,8 +83,8 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     _check(labels, predictions)
     with name_scope(scope, "absolute_difference"):
-        predictions = math_ops.to_float(predictions)
-        labels = math_ops.to_float(labels)
+        predictions = array_ops.to_float(predictions)
+        labels = array_ops.to_float(labels)
         losses = math_ops.abs(math_ops.subtract(predictions, labels))
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
@@ -94,8 +94,8 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     _check(labels, predictions)
     with name_scope(scope, "mean_squared_error"):
-        predictions = math_ops.to_float(predictions)
-        labels = math_ops.to_float(labels)
+        predictions = array_ops.to_float(predictions)
+        labels = array_ops.to_float(labels)
         losses = math_ops.squared_difference(predictions, labels)
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
@@ -105,8 +105,8 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None,
     """``0.5 x²`` for ``|x| <= delta``, ``delta (|x| - 0.5 delta)`` beyond (x = error)."""
     _check(labels, predictions)
     with name_scope(scope, "huber_loss"):
-        predictions = math_ops.to_float(predictions)
-        labels = math_ops.to_float(labels)
+        predictions = array_ops.to_float(predictions)
+        labels = array_ops.to_float(labels)
         error = math_ops.subtract(predictions, labels)
         abs_error = math_ops.abs(error)
         quadratic = math_ops.minimum(abs_error, delta)
@@ -120,8 +120,8 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
              loss_collection=GraphKeys.LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     _check(labels, predictions)
     with name_scope(scope, "log_loss"):
-        predictions = math_ops.to_float(predictions)
-        labels = math_ops.to_float(labels)
+        predictions = array_ops.to_float(predictions)
+        labels = array_ops.to_float(labels)
         losses = -math_ops.multiply(labels, math_ops.log(predictions + epsilon)) - \
             math_ops.multiply(1 - labels, math_ops.log(1 - predictions + epsilon))
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
