@@ -2,9 +2,9 @@
 tf.losses.sigmoid_cross_entropy, an L2 penalty through get_variable's regularizer and
 tf.losses.get_total_loss, trained with Adagrad."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()

@@ -1,9 +1,9 @@
 """Batch normalization the TF1 way: tf.layers.batch_normalization with a training flag and the
 UPDATE_OPS collection run with the train op; the test pass uses the moving statistics."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()
@@ -25,7 +25,7 @@ accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32)
 rng = np.random.RandomState(2)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for step in range(400):
+    for _ in range(400):
         idx = rng.randint(0, len(x_train), 50)
         sess.run(train_op, {x: x_train[idx], y: y_train[idx], is_training: True})
     acc, test_loss = sess.run([accuracy, loss], {x: x_test, y: y_test, is_training: False})

@@ -1,9 +1,9 @@
 """A small CNN in tf.layers (conv2d, max_pooling2d, flatten, dense, dropout with a training
 placeholder), trained with Adam on the 8×8 digit images."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load(images=True)
@@ -28,7 +28,7 @@ accuracy = tf.reduce_mean(tf.cast(tf.equal(predictions, labels), tf.float32))
 rng = np.random.RandomState(1)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for step in range(300):
+    for _ in range(300):
         idx = rng.randint(0, len(x_train), 64)
         sess.run(train_op, {images: x_train[idx], labels: y_train[idx], training: True})
     acc, test_loss = sess.run([accuracy, loss], {images: x_test, labels: y_test})

@@ -1,9 +1,9 @@
 """A convolutional autoencoder: conv2d and average_pooling2d down, conv2d_transpose up,
 trained with Adam on the mean squared error."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, _, x_test, _ = digits.load(images=True)

@@ -3,6 +3,7 @@ one-shot iterator, and a test pass through an initializable iterator fed from pl
 read until OutOfRangeError."""
 
 import digits
+
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()
@@ -32,7 +33,7 @@ correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(test_logits, 1), test_labels)
 
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for step in range(800):
+    for _ in range(800):
         sess.run(train_op)
     sess.run(test_iterator.initializer, {features: x_test, targets: y_test})
     right, batches = 0.0, 0

@@ -1,9 +1,9 @@
 """An MLP trained with Momentum on an exponentially decaying learning rate, gradients
 clipped by global norm between compute_gradients and apply_gradients."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()
@@ -26,9 +26,9 @@ global_step = tf.train.get_or_create_global_step()
 learning_rate = tf.train.exponential_decay(0.1, global_step, 100, 0.8, staircase=True)
 optimizer = tf.train.MomentumOptimizer(learning_rate, momentum=0.9)
 grads_and_vars = optimizer.compute_gradients(loss)
-grads, variables = zip(*grads_and_vars)
+grads, variables = zip(*grads_and_vars, strict=True)
 clipped, norm = tf.clip_by_global_norm(grads, 5.0)
-train_op = optimizer.apply_gradients(zip(clipped, variables), global_step=global_step)
+train_op = optimizer.apply_gradients(zip(clipped, variables, strict=True), global_step=global_step)
 correct = tf.nn.in_top_k(logits, y, 1)
 accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
 

@@ -1,9 +1,9 @@
 """A denoising autoencoder: Gaussian noise of the input's dynamic shape
 (tf.random_normal(tf.shape(x))) with a Tensor stddev, tf.losses.huber_loss, Adadelta."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, _, x_test, _ = digits.load()
@@ -20,7 +20,7 @@ train_op = tf.train.AdadeltaOptimizer(learning_rate=1.0, rho=0.95).minimize(loss
 rng = np.random.RandomState(5)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for step in range(800):
+    for _ in range(800):
         idx = rng.randint(0, len(x_train), 64)
         sess.run(train_op, {x: x_train[idx]})
     mse = sess.run(clean_error, {x: x_test, noise_level: 0.0})

@@ -5,9 +5,9 @@ ema.variables_to_restore()."""
 import os
 import tempfile
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()

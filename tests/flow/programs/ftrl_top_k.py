@@ -1,9 +1,9 @@
 """A linear model trained with FTRL (L1 and L2 regularized), evaluated with tf.nn.top_k,
 tf.nn.in_top_k (top-1 and top-3) and tf.arg_max."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()

@@ -1,9 +1,9 @@
 """A two-hidden-layer MLP with tf.layers.dense, tf.losses.sparse_softmax_cross_entropy and
 Adam; minibatches drawn with numpy."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()
@@ -20,7 +20,7 @@ accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.flo
 rng = np.random.RandomState(0)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for step in range(600):
+    for _ in range(600):
         idx = rng.randint(0, len(x_train), 64)
         sess.run(train_op, {x: x_train[idx], labels: y_train[idx]})
     acc, test_loss = sess.run([accuracy, loss], {x: x_test, labels: y_test})

@@ -1,9 +1,9 @@
 """Regression with tf.losses.mean_squared_error and RMSProp: predict the digit's value
 (0-9, as a number) from its pixels; reports the test mean squared error."""
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 x_train, y_train, x_test, y_test = digits.load()
@@ -21,7 +21,7 @@ train_op = tf.train.RMSPropOptimizer(learning_rate=0.003, decay=0.9, momentum=0.
 rng = np.random.RandomState(3)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for step in range(1000):
+    for _ in range(1000):
         idx = rng.randint(0, len(x_train), 64)
         sess.run(train_op, {x: x_train[idx], target: y_train[idx, None].astype(np.float32)})
     mse, abs_err = sess.run([loss, mae], {x: x_test, target: y_test[:, None].astype(np.float32)})

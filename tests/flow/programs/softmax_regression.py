@@ -2,6 +2,7 @@
 flags for the learning rate and the number of steps."""
 
 import digits
+
 import flow as tf
 
 flags = tf.app.flags

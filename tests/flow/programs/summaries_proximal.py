@@ -2,12 +2,11 @@
 scalar, histogram and text summaries with a FileWriter, logging progress with tf.logging and
 tf.Print; reports the accuracy and the number of events written."""
 
-import os
 import tempfile
 
+import digits
 import numpy as np
 
-import digits
 import flow as tf
 
 tf.logging.set_verbosity(tf.logging.INFO)
