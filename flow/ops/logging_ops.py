@@ -18,11 +18,13 @@ def Print(input_, data, message=None, first_n=None, summarize=None, name=None): 
     return apply("Print", [x, *data], attrs, name)
 
 
-def print_v2(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", name=None):
-    """``tf.print``: an op (run it, or make others depend on it) that prints ``inputs``."""
-    if output_stream not in (sys.stderr, sys.stdout):
-        raise ValueError(f"output_stream {output_stream!r} is not supported; use sys.stdout or "
-                         f"sys.stderr.")
+def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
+    """``tf.print``: an op (run it, or make others depend on it) that prints ``inputs`` to
+    ``output_stream`` (standard error by default, as TF's), or any object with ``write``."""
+    output_stream = sys.stderr if output_stream is None else output_stream
+    if not callable(getattr(output_stream, "write", None)):
+        raise ValueError(f"output_stream {output_stream!r} is not supported; use sys.stdout, "
+                         f"sys.stderr or an open file.")
     tensors, template = [], []
     for item in inputs:
         if isinstance(item, Tensor | TensorLike):
@@ -30,7 +32,7 @@ def print_v2(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", 
             tensors.append(convert_to_tensor(item))
         else:
             template.append(str(item))
-    attrs = {"output_stream": "stderr" if output_stream is sys.stderr else "stdout", "end": end,
+    attrs = {"output_stream": "stdout" if output_stream is sys.stdout else "stderr", "end": end,
              "_template": template, "_stream": output_stream, "_sep": sep,
              "_summarize": summarize}
     return get_default_graph().create_op("PrintV2", tensors, attrs, name or "PrintV2",

@@ -59,9 +59,6 @@ class ExponentialMovingAverage:
         moving = trainable_variables() if moving_avg_variables is None else \
             list(moving_avg_variables)
         names = {v.op.name for v in moving}
-        restore = {}
-        for v in global_variables():
-            restore[self.average_name(v) if v.op.name in names else v.op.name] = v
-        for shadow in self._averages.values():
-            restore.pop(shadow.op.name, None)
-        return restore
+        shadows = {id(s) for s in self._averages.values()}
+        return {self.average_name(v) if v.op.name in names else v.op.name: v
+                for v in global_variables() if id(v) not in shadows}
