@@ -16,7 +16,7 @@ OMP/OpenBLAS/MKL env vars, ``torch.set_num_threads``, TF's ConfigProto). A timin
 of ``--rounds`` rounds of ``--steps`` steps after warm-up, and the best over ``--passes``
 passes that run the peers in turn (the minimum is the least disturbed by other load on a
 shared machine). The hand-written numpy peer keeps freed memory in the heap as a flow Session
-does (``flow.session.keep_freed_memory``), so the two differ by their code, not by malloc
+does (``flow.client.session.keep_freed_memory``), so the two differ by their code, not by malloc
 settings. Prints one markdown table, then which BLAS kernels numpy (and so flow) ran.
 
 numpy's OpenBLAS picks its kernels from the CPU's id at start-up; a CPU newer than the OpenBLAS
@@ -292,7 +292,7 @@ def worker(peer, threads, steps, rounds):
         out["blas"] = blas_kernels()
     if peer == "numpy":
         sys.path.insert(0, ROOT)
-        from flow.session import keep_freed_memory
+        from flow.client.session import keep_freed_memory
 
         keep_freed_memory()
         out["mlp"] = _time(numpy_mlp_step(), steps, rounds)

@@ -9,8 +9,12 @@ Graph + Session + Tensor + Variable, placeholders with feed/fetch, ``get_variabl
 import sys as _sys
 from types import SimpleNamespace as _Namespace
 
-from flow import errors, nn, summary, train
-from flow.dtypes import (
+from flow import app, contrib, data, layers, losses, nn, summary, train
+from flow import tf_logging as logging
+from flow.app import flags
+from flow.client.session import ConfigProto, InteractiveSession, Session, get_default_session
+from flow.core import dtypes, errors
+from flow.core.dtypes import (
     DType,
     as_dtype,
     bool,
@@ -31,7 +35,9 @@ from flow.dtypes import (
     uint32,
     uint64,
 )
-from flow.framework.ops import (
+from flow.core.errors import unsupported_module as _unsupported_module
+from flow.core.tensor_shape import Dimension, TensorShape
+from flow.framework.build import (
     constant,
     convert_to_tensor,
     group,
@@ -39,8 +45,7 @@ from flow.framework.ops import (
     placeholder,
     placeholder_with_default,
 )
-from flow.gradients import gradients
-from flow.graph import (
+from flow.framework.graph import (
     Graph,
     GraphKeys,
     Operation,
@@ -48,13 +53,20 @@ from flow.graph import (
     add_to_collection,
     add_to_collections,
     control_dependencies,
+    device,
     get_collection,
     get_collection_ref,
     get_default_graph,
     name_scope,
     reset_default_graph,
 )
-from flow.init_ops import (
+from flow.io import gfile as _gfile
+from flow.ops import array_ops as _array_ops
+from flow.ops import math_ops as _math_ops
+from flow.ops import overloads as _overloads
+from flow.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
+from flow.ops.gradients import gradients
+from flow.ops.init_ops import (
     constant_initializer,
     glorot_normal_initializer,
     glorot_uniform_initializer,
@@ -70,9 +82,9 @@ from flow.init_ops import (
     variance_scaling_initializer,
     zeros_initializer,
 )
-from flow.ops import array_ops as _array_ops
-from flow.ops import math_ops as _math_ops
-from flow.scope import (
+from flow.ops.logging_ops import Print
+from flow.ops.logging_ops import print_v2 as print
+from flow.ops.scope import (
     AUTO_REUSE,
     VariableScope,
     get_local_variable,
@@ -81,9 +93,7 @@ from flow.scope import (
     variable_op_scope,
     variable_scope,
 )
-from flow.session import ConfigProto, InteractiveSession, Session, get_default_session
-from flow.tensor_shape import Dimension, TensorShape
-from flow.variables import (
+from flow.ops.variables import (
     Variable,
     all_variables,
     assign,
@@ -115,4 +125,27 @@ initializers = _Namespace(
 )
 random = _Namespace(set_random_seed=set_random_seed, uniform=random_uniform,
                     normal=random_normal, truncated_normal=truncated_normal)
+gfile = _Namespace(**{n: getattr(_gfile, n) for n in _gfile.TF1_NAMES})
+io = _Namespace(gfile=_Namespace(**{n: getattr(_gfile, n) for n in _gfile.IO_NAMES}))
 compat = _Namespace(v1=_sys.modules[__name__])  # tf.compat.v1 is flow itself
+_sys.modules[__name__ + ".compat"] = compat  # so that `import flow.compat.v1 as tf` works
+_sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
+
+
+def disable_v2_behavior():
+    """flow is TF1 graph mode already: nothing to disable."""
+
+
+disable_eager_execution = disable_v2_behavior
+
+# modules of TensorFlow that flow does not implement: their attribute access says so
+_UNSUPPORTED = ("estimator", "distribute", "keras", "lite", "saved_model", "feature_column",
+                "tpu", "autograph", "function", "lookup", "sparse", "signal", "strings",
+                "xla", "quantization", "profiler", "debugging", "experimental", "hub")
+
+
+def __getattr__(name):
+    if name in _UNSUPPORTED:
+        raise _unsupported_module(f"tf.{name}")
+    raise AttributeError(f"module 'flow' has no attribute {name!r}: flow does not implement "
+                         f"tf.{name}")

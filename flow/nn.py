@@ -11,6 +11,7 @@ from flow.ops.nn_ops import (
     elu,
     embedding_lookup,
     fused_batch_norm,
+    in_top_k,
     l2_loss,
     l2_normalize,
     leaky_relu,
@@ -25,6 +26,7 @@ from flow.ops.nn_ops import (
     softmax_cross_entropy_with_logits_v2,
     softplus,
     sparse_softmax_cross_entropy_with_logits,
+    top_k,
     xw_plus_b,
 )
 
@@ -34,5 +36,6 @@ __all__ = [
     "log_softmax", "max_pool", "moments", "relu", "relu6", "sigmoid",
     "sigmoid_cross_entropy_with_logits",
     "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
-    "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh", "xw_plus_b",
+    "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh", "xw_plus_b", "in_top_k",
+    "top_k",
 ]

@@ -15,10 +15,15 @@ import warnings
 
 import numpy as np
 
-from flow import dtypes, errors
-from flow.framework.ops import constant, convert_to_tensor
-from flow.graph import Graph, GraphKeys, get_default_graph
-from flow.kernels import core
+import writer
+from flow.checkpoint.meta_graph import build_meta_graph
+from flow.core import dtypes, errors
+from flow.framework.build import constant, convert_to_tensor
+from flow.framework.graph import Graph, GraphKeys, get_default_graph
+from flow.framework.tensor_util import make_tensor_proto
+from flow.kernels.table import stateful
+from writer import summary as builders
+from writer.proto import event_pb2, summary_pb2
 
 _ILLEGAL = re.compile(r"[^-/\w\.]")
 
@@ -66,6 +71,26 @@ def histogram(name, values, collections=None, family=None):
     return _summary_op("HistogramSummary", name, values, {}, collections, family)
 
 
+def text(name, tensor, collections=None):
+    """TF1's ``tf.summary.text``: a ``TensorSummaryV2`` of a string tensor, ``plugin_name``
+    ``"text"`` (TensorBoard's Text tab renders it as Markdown)."""
+    value = convert_to_tensor(tensor)
+    if value.dtype != dtypes.string:
+        raise ValueError(f"Expected tensor {value.name} to have dtype string, got "
+                         f"{value.dtype.name}; pass text, or convert with tf.as_string.")
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "text"
+    graph = get_default_graph()
+    with graph.name_scope(_clean_tag(name)) as scope:
+        tag_t = constant(scope[:-1], name="tag")
+        meta_t = constant(metadata.SerializeToString(), name="serialized_summary_metadata")
+        out = graph.create_op("TensorSummaryV2", [tag_t, value, meta_t], {"T": value.dtype},
+                              scope, [dtypes.string], [()]).outputs[0]
+    for key in [GraphKeys.SUMMARIES] if collections is None else collections:
+        graph.add_to_collection(key, out)
+    return out
+
+
 def merge(inputs, collections=None, name=None):
     """One ``Summary`` holding the values of every input (a repeated tag fails at run time)."""
     graph = get_default_graph()
@@ -92,10 +117,8 @@ def _tag(ins):
     return tag.decode() if isinstance(tag, bytes) else str(tag)
 
 
-@core("ScalarSummary", ("T",))
+@stateful("ScalarSummary", ("T",))
 def _scalar_kernel(op, sess):
-    from writer import summary as builders
-
     def kernel(ins):
         value = np.asarray(ins[1])
         if value.shape != ():
@@ -107,10 +130,8 @@ def _scalar_kernel(op, sess):
     return kernel
 
 
-@core("ImageSummary", ("max_images", "T", "bad_color"))
+@stateful("ImageSummary", ("max_images", "T", "bad_color"))
 def _image_kernel(op, sess):
-    from writer import summary as builders
-
     n = op.attrs["max_images"]
 
     def kernel(ins):
@@ -132,17 +153,26 @@ def _image_kernel(op, sess):
     return kernel
 
 
-@core("HistogramSummary", ("T",))
+@stateful("HistogramSummary", ("T",))
 def _histogram_kernel(op, sess):
-    from writer import summary as builders
-
     return lambda ins: builders.histogram(_tag(ins), np.asarray(ins[1])).SerializeToString()
 
 
-@core("MergeSummary", ("N",))
-def _merge_kernel(op, sess):
-    from writer.proto import summary_pb2
+@stateful("TensorSummaryV2", ("T",))
+def _tensor_summary_kernel(op, sess):
+    def kernel(ins):
+        summary = summary_pb2.Summary()
+        value = summary.value.add(tag=_tag(ins))
+        value.metadata.ParseFromString(ins[2].item() if isinstance(ins[2], np.ndarray)
+                                       else ins[2])
+        value.tensor.CopyFrom(make_tensor_proto(ins[1], dtypes.string))
+        return summary.SerializeToString()
 
+    return kernel
+
+
+@stateful("MergeSummary", ("N",))
+def _merge_kernel(op, sess):
     def kernel(ins):
         merged, seen = summary_pb2.Summary(), set()
         for data in ins:
@@ -173,13 +203,9 @@ class FileWriter:
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
             if isinstance(graph, Graph):
-                from flow.checkpoint.meta_graph import build_meta_graph
-
                 self.add_meta_graph(build_meta_graph(graph, None))
 
     def _open(self):
-        import writer
-
         self._writer = writer.SummaryWriter(self._logdir, **self._options)
         self._closed = False
 
@@ -193,8 +219,6 @@ class FileWriter:
         return not self._closed
 
     def _event(self, global_step=None, **fields):
-        from writer.proto import event_pb2
-
         if not self._is_open():
             return
         event = event_pb2.Event(wall_time=time.time(), **fields)

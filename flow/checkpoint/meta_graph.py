@@ -9,6 +9,7 @@ kind (Python objects) are left out, as TF leaves out what it cannot serialize.
 
 from __future__ import annotations
 
+from flow.framework.graph import Operation, Tensor
 from writer.proto import meta_graph_pb2, variable_pb2
 
 
@@ -38,8 +39,6 @@ def _is_variable(value) -> bool:
 
 def collection_def(values) -> meta_graph_pb2.CollectionDef | None:
     """The CollectionDef of a collection's values, or None if they cannot be exported."""
-    from flow.graph import Operation, Tensor
-
     if not values:
         return None
     proto = meta_graph_pb2.CollectionDef()

@@ -1,6 +1,6 @@
 """`tf.train.load_checkpoint` / `tf.train.list_variables`: look inside a V2 checkpoint.
 
-Errors use TensorFlow's classes (`flow.errors`): a missing checkpoint or key is a NotFoundError
+Errors use TensorFlow's classes (`flow.core.errors`): a missing checkpoint or key is a NotFoundError
 (the key's message lists the closest keys that are there), a truncated or corrupt file a
 DataLossError naming the file or tensor.
 """
@@ -12,8 +12,8 @@ import os
 
 import numpy as np
 
-from flow import dtypes, errors
 from flow.checkpoint import bundle, storage
+from flow.core import dtypes, errors
 
 
 def close_keys(name: str, keys, n: int = 3) -> list[str]:

@@ -1,1 +1,3 @@
-"""Framework pieces shared by the runtime: ``apply_op``/``convert_to_tensor`` and tensor protos."""
+"""Floor 2, the graph: ``Graph``/``Operation``/``Tensor`` (``graph``), how a node enters it
+(``build``: ``apply``, ``constant``, ``convert_to_tensor``, ``placeholder``) and how it leaves as a
+``GraphDef`` (``graph_def``, ``tensor_util``)."""

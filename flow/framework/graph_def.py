@@ -1,7 +1,7 @@
 """``Graph.as_graph_def()``: NodeDefs with TF op types and attrs (SPEC §2.4, ``graph.proto``).
 
-Exported attrs are the names the op's row lists (``flow.kernels.CORE`` or
-``flow.ops.registry.OPS``); Python values become ``AttrValue``s (DType → type, TensorShape →
+Exported attrs are the names the op's row lists (``flow.kernels.STATEFUL`` or
+``flow.kernels.table.OPS``); Python values become ``AttrValue``s (DType → type, TensorShape →
 shape, ndarray → tensor, lists → list). ``add_shapes=True`` adds ``_output_shapes`` as
 TensorFlow's FileWriter does.
 
@@ -22,11 +22,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from flow import dtypes
+from flow.core import dtypes
+from flow.core.tensor_shape import TensorShape
 from flow.framework.tensor_util import make_tensor_proto, shape_proto
-from flow.kernels import CORE
-from flow.ops.registry import OPS
-from flow.tensor_shape import TensorShape
+from flow.kernels.table import OPS, STATEFUL
 from writer.proto import attr_value_pb2, node_def_pb2
 
 
@@ -75,8 +74,8 @@ def attr_value(value):
 
 def exported_attr_names(op_type: str):
     """The attr names exported for ``op_type`` (None: every attr not starting with ``_``)."""
-    if op_type in CORE:
-        return CORE[op_type].attrs
+    if op_type in STATEFUL:
+        return STATEFUL[op_type].attrs
     if op_type in OPS:
         return OPS[op_type].attrs
     return None
@@ -120,7 +119,7 @@ def node_defs(op, add_shapes):
     node needs (module docstring)."""
     if op.type == "SymbolicGradient":
         return _symbolic_gradient(op, add_shapes)
-    nd = node_def_pb2.NodeDef(name=op.name, op=op.type)
+    nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     nd.input.extend(tensor_ref(t) for t in op.inputs)
     nd.input.extend("^" + c.name for c in op.control_inputs)
     _set_attrs(nd, _exported_attrs(op.type, op.attrs))

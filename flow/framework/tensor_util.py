@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flow import dtypes
+from flow.core import dtypes
+from writer.proto import tensor_pb2, tensor_shape_pb2
 
 _TYPED_FIELD = {  # dtype name -> TensorProto repeated field for typed values
     "float32": "float_val", "float64": "double_val", "int32": "int_val", "int16": "int_val",
@@ -22,8 +23,6 @@ _TYPED_FIELD = {  # dtype name -> TensorProto repeated field for typed values
 
 def shape_proto(dims):
     """``TensorShapeProto`` of a tuple of ints/None (None dims → -1) or None (unknown rank)."""
-    from writer.proto import tensor_shape_pb2
-
     proto = tensor_shape_pb2.TensorShapeProto()
     if dims is None:
         proto.unknown_rank = True
@@ -45,8 +44,6 @@ def _typed_values(dtype, flat):
 
 def make_tensor_proto(value, dtype=None):
     """``TensorProto`` of ``value`` (array-like) as ``dtype`` (a flow DType; default inferred)."""
-    from writer.proto import tensor_pb2
-
     dtype = dtypes.as_dtype(dtype) if dtype is not None else None
     arr = np.asarray(value, dtype=None if dtype is None else dtype.as_numpy_dtype)
     dtype = dtype or dtypes.as_dtype(arr.dtype)

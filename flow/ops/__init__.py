@@ -1,7 +1,4 @@
-"""The op table (``registry.OPS``) and the kernels and wrappers that fill it.
-
-Importing this package registers every stateless row: math, array and nn ops.
+"""Floor 3, the op builders: the functions under TensorFlow's names that add nodes to a graph
+(``math_ops``, ``array_ops``, ``nn_ops``, ``init_ops``, ``variables``, ``scope``, ``gradients``),
+each node a row of the op table (``flow.kernels``). ``overloads`` gives Tensor its operators.
 """
-
-from flow.ops import array_ops, math_ops, nn_ops  # noqa: F401 - registers the rows
-from flow.ops.registry import OPS, OpDef, register  # noqa: F401

@@ -1,6 +1,6 @@
 """Array wrappers under TensorFlow's names (``tf.reshape``, ``tf.concat``, ``t[...]`` ...).
 
-Each adds one node whose kernel is a row of ``flow.ops.array_kernels``; ``getitem`` turns
+Each adds one node whose kernel is a row of ``flow.kernels.array``; ``getitem`` turns
 ``t[...]`` into one ``StridedSlice`` with TF's five bit masks.
 """
 
@@ -10,10 +10,19 @@ import builtins
 
 import numpy as np
 
-from flow.ops import array_kernels  # noqa: F401 - registers the rows
-from flow.ops.common import apply, as_tuple, index_dtype, static_value
+from flow.core import dtypes
+from flow.framework.build import (
+    apply,
+    constant,
+    convert_all,
+    convert_to_tensor,
+    index_dtype,
+    static_value,
+)
+from flow.kernels.common import as_tuple
 
 __all__ = [  # the TF names ``import flow as tf`` exposes (``getitem`` serves ``t[...]``)
+    "cast", "to_float", "to_int32", "to_int64",
     "concat", "expand_dims", "fill", "gather", "identity", "one_hot", "ones", "ones_like", "pad",
     "range", "rank", "reshape", "shape", "size", "slice", "split", "squeeze", "stack",
     "stop_gradient", "strided_slice", "tile", "transpose", "unstack", "where", "zeros",
@@ -22,8 +31,6 @@ __all__ = [  # the TF names ``import flow as tf`` exposes (``getitem`` serves ``
 
 
 def _tensor(value, dtype=None):
-    from flow.framework.ops import convert_to_tensor
-
     return convert_to_tensor(value, dtype=dtype)
 
 
@@ -64,9 +71,7 @@ def concat(values, axis, name="concat"):
     values = list(values)
     if len(values) == 1:
         return identity(values[0], name=name)
-    from flow.ops.math_ops import _convert_all
-
-    values = _convert_all(values)
+    values = convert_all(values)
     axis = _int_input(axis)
     return apply("ConcatV2", [*values, axis], {"N": len(values), "Tidx": index_dtype(axis)},
                  name)
@@ -140,9 +145,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=0):
 
 
 def stack(values, axis=0, name="stack"):
-    from flow.ops.math_ops import _convert_all
-
-    values = _convert_all(list(values))
+    values = convert_all(list(values))
     return apply("Pack", values, {"N": len(values), "axis": int(axis)}, name)
 
 
@@ -230,9 +233,6 @@ def fill(dims, value, name=None):
 
 
 def _filled(value, shape, dtype, name):
-    from flow import dtypes
-    from flow.framework.ops import constant
-
     dtype = dtypes.as_dtype(dtype)
     static = static_value(shape)
     if static is not None:
@@ -249,16 +249,33 @@ def ones(shape, dtype=np.float32, name=None):
     return _filled(1, shape, dtype, name or "ones")
 
 
-def zeros_like(tensor, dtype=None, name=None, optimize=True):
-    from flow.ops.math_ops import cast
+def cast(x, dtype, name=None):
+    """``Cast`` to ``dtype`` (a ``flow`` DType or anything ``flow.as_dtype`` accepts)."""
+    x = convert_to_tensor(x)
+    dst = dtypes.as_dtype(dtype)
+    if x.dtype == dst:
+        return x
+    return apply("Cast", [x], {"SrcT": x.dtype, "DstT": dst, "Truncate": False}, name or "Cast")
 
+
+def to_float(x, name="ToFloat"):
+    return cast(x, np.float32, name=name)
+
+
+def to_int32(x, name="ToInt32"):
+    return cast(x, np.int32, name=name)
+
+
+def to_int64(x, name="ToInt64"):
+    return cast(x, np.int64, name=name)
+
+
+def zeros_like(tensor, dtype=None, name=None, optimize=True):
     out = apply("ZerosLike", [tensor], None, name)
     return out if dtype is None else cast(out, dtype)
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
-    from flow.ops.math_ops import cast
-
     out = apply("OnesLike", [tensor], None, name)
     return out if dtype is None else cast(out, dtype)
 
@@ -272,14 +289,10 @@ def stop_gradient(input, name=None):
 
 
 def shape(input, name=None, out_type=np.int32):
-    from flow import dtypes
-
     return apply("Shape", [input], {"out_type": dtypes.as_dtype(out_type)}, name)
 
 
 def size(input, name=None, out_type=np.int32):
-    from flow import dtypes
-
     return apply("Size", [input], {"out_type": dtypes.as_dtype(out_type)}, name)
 
 
@@ -290,13 +303,11 @@ def rank(input, name=None):
 def range(start, limit=None, delta=1, dtype=None, name="range"):
     if limit is None:
         start, limit = 0, start
-    from flow.ops.math_ops import _convert_all
-
     values = [start, limit, delta]
     statics = [static_value(v) for v in values]
     if dtype is None and all(v is not None for v in statics):
         dtype = np.float32 if any(v.dtype.kind == "f" for v in statics) else np.int32
-    values = _convert_all(values, dtype=dtype)
+    values = convert_all(values, dtype=dtype)
     return apply("Range", values, {"Tidx": values[0].dtype}, name)
 
 
@@ -313,7 +324,5 @@ def where(condition, x=None, y=None, name=None):
     if x is None and y is None:
         raise NotImplementedError("where(condition) without x and y (coordinates) is not "
                                   "supported; pass x and y to select elements")
-    from flow.ops.math_ops import _convert_all
-
-    x, y = _convert_all([x, y])
+    x, y = convert_all([x, y])
     return apply("Select", [condition, x, y], {"T": x.dtype}, name)

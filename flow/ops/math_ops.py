@@ -1,6 +1,6 @@
 """Math wrappers under TensorFlow's names (``tf.add``, ``tf.matmul``, ``tf.reduce_mean`` ...).
 
-Each adds one node whose kernel is a row of ``flow.ops.math_kernels``; arguments, defaults and
+Each adds one node whose kernel is a row of ``flow.kernels.math``; arguments, defaults and
 error texts follow TensorFlow 1.15's ``math_ops``.
 """
 
@@ -8,35 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from flow.ops import math_kernels  # noqa: F401 - registers the rows
-from flow.ops.common import apply, index_dtype, static_value
-from flow.ops.registry import np_dtype
+from flow.core import dtypes
+from flow.framework.build import apply, convert_all, convert_to_tensor, index_dtype, static_value
+from flow.kernels.table import np_dtype
+from flow.ops import array_ops
+from flow.ops.array_ops import cast
 
 __all__ = [  # the TF names ``import flow as tf`` exposes
-    "abs", "add", "add_n", "add_v2", "argmax", "argmin", "cast", "clip_by_value", "cos", "div",
+    "arg_max", "arg_min", "div_no_nan", "is_finite",
+    "abs", "add", "add_n", "add_v2", "argmax", "argmin", "clip_by_value", "cos", "div",
     "divide", "equal", "exp", "floor", "floordiv", "floormod", "greater", "greater_equal", "less",
     "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "matmul", "maximum",
     "minimum", "mod", "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal",
     "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
     "reduce_prod", "reduce_sum", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
-    "squared_difference", "subtract", "tanh", "to_float", "to_int32", "to_int64", "truediv",
+    "squared_difference", "subtract", "tanh", "truediv",
 ]
 
 
-def _convert_all(values, dtype=None):
-    """Convert wrapper inputs; plain constants take the dtype of the first real tensor."""
-    from flow.framework.ops import convert_to_tensor
-
-    if dtype is None:
-        for v in values:
-            if static_value(v) is None:
-                dtype = convert_to_tensor(v).dtype
-                break
-    return [convert_to_tensor(v, dtype=dtype) for v in values]
-
-
 def _binary(op_type, x, y, name):
-    return apply(op_type, _convert_all([x, y]), None, name)
+    return apply(op_type, convert_all([x, y]), None, name)
 
 
 def _unary(op_type, x, name):
@@ -61,7 +52,7 @@ def multiply(x, y, name=None):
 
 def truediv(x, y, name=None):
     """``x / y``; integer inputs are cast to float64 first (TF's ``truediv``)."""
-    x, y = _convert_all([x, y])
+    x, y = convert_all([x, y])
     if np_dtype(x.dtype).kind in "iu":
         x, y = cast(x, np.float64), cast(y, np.float64)
     return apply("RealDiv", [x, y], None, name or "truediv")
@@ -205,40 +196,16 @@ def add_n(inputs, name=None):
     """Sum of a list of same-shape tensors (``AddN``)."""
     if not isinstance(inputs, list | tuple) or not inputs:
         raise ValueError(f"add_n: inputs must be a non-empty list of tensors, got {inputs!r}")
-    values = _convert_all(list(inputs))
+    values = convert_all(list(inputs))
     if len(values) == 1:
         return values[0]
     return apply("AddN", values, {"N": len(values)}, name)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, name=None):
-    a, b = _convert_all([a, b])
+    a, b = convert_all([a, b])
     attrs = {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)}
     return apply("MatMul", [a, b], attrs, name)
-
-
-def cast(x, dtype, name=None):
-    """``Cast`` to ``dtype`` (a ``flow`` DType or anything ``flow.as_dtype`` accepts)."""
-    from flow import dtypes
-    from flow.framework.ops import convert_to_tensor
-
-    x = convert_to_tensor(x)
-    dst = dtypes.as_dtype(dtype)
-    if x.dtype == dst:
-        return x
-    return apply("Cast", [x], {"SrcT": x.dtype, "DstT": dst, "Truncate": False}, name or "Cast")
-
-
-def to_float(x, name="ToFloat"):
-    return cast(x, np.float32, name=name)
-
-
-def to_int32(x, name="ToInt32"):
-    return cast(x, np.int32, name=name)
-
-
-def to_int64(x, name="ToInt64"):
-    return cast(x, np.int64, name=name)
 
 
 def _axis_input(x, axis):
@@ -246,16 +213,12 @@ def _axis_input(x, axis):
     if axis is None:
         rank = x.shape.ndims
         if rank is None:
-            from flow.ops import array_ops
-
             return array_ops.range(0, array_ops.rank(x), 1)
         return np.arange(rank, dtype=np.int32)
     return np.asarray(axis, dtype=np.int32) if static_value(axis) is not None else axis
 
 
 def _reduce(op_type, x, axis, keepdims, keep_dims, name, reduction_indices=None):
-    from flow.framework.ops import convert_to_tensor
-
     if reduction_indices is not None:
         if axis is not None:
             raise ValueError("Can not specify both 'axis' and 'reduction_indices'; use 'axis'.")
@@ -307,8 +270,6 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
                      keep_dims=None):
     """``log Σ exp(x)`` as TF builds it: ``log Σ exp(x - m) + m`` with ``m`` the max, held
     constant for the gradient."""
-    from flow.ops import array_ops
-
     keep = bool(keepdims if keepdims is not None else keep_dims)
     axis = reduction_indices if axis is None else axis
     top = array_ops.stop_gradient(reduce_max(input_tensor, axis, keepdims=True))
@@ -324,8 +285,6 @@ def _arg(op_type, x, axis, name, dimension, output_type):
             raise ValueError("Cannot specify both 'axis' and 'dimension'; use 'axis'.")
         axis = dimension
     axis = 0 if axis is None else axis
-    from flow import dtypes
-
     attrs = {"Tidx": np.int32, "output_type": dtypes.as_dtype(output_type)}
     if static_value(axis) is not None:
         axis = np.asarray(axis, np.int32)
@@ -338,6 +297,24 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=np.int64):
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=np.int64):
     return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+def arg_max(input, dimension, output_type=np.int64, name=None):
+    """TF1's older name: ``dimension`` is required."""
+    return _arg("ArgMax", input, None, name, dimension, output_type)
+
+
+def arg_min(input, dimension, output_type=np.int64, name=None):
+    return _arg("ArgMin", input, None, name, dimension, output_type)
+
+
+def div_no_nan(x, y, name=None):
+    """``x / y``, and 0 where ``y`` is 0."""
+    return _binary("DivNoNan", x, y, name)
+
+
+def is_finite(x, name=None):
+    return _unary("IsFinite", x, name)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

@@ -1,6 +1,6 @@
 """``tf.nn`` wrappers (``conv2d``, ``max_pool``, the cross-entropies, ``dropout`` ...).
 
-Each adds nodes whose kernels are rows of ``flow.ops.nn_kernels``; arguments, defaults and
+Each adds nodes whose kernels are rows of ``flow.kernels.nn``; arguments, defaults and
 error texts follow TensorFlow 1.15's ``nn_ops`` / ``nn_impl``.
 
 Dropout is built as TensorFlow builds it -- ``x / keep_prob * floor(keep_prob + U[0, 1))`` from
@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from flow.ops import nn_kernels  # noqa: F401 - registers the rows
-from flow.ops.common import apply, as_str, static_value
+from flow.core import dtypes
+from flow.framework.build import apply, convert_all, convert_to_tensor, static_value
+from flow.framework.graph import name_scope
+from flow.kernels.common import as_str
+from flow.ops import array_ops, init_ops, math_ops
+from flow.ops.init_ops import get_seed
 
 
 def _named_only(fn_name, sentinel):
@@ -56,8 +60,6 @@ def leaky_relu(features, alpha=0.2, name=None):
 
 
 def _last_axis(op_type, logits, axis, name):
-    from flow.ops import array_ops
-
     logits = _tensor(logits)
     ndims = logits.shape.ndims
     if axis is None or axis == -1 or (ndims is not None and axis == ndims - 1):
@@ -81,11 +83,8 @@ def log_softmax(logits, axis=None, name=None, dim=None):
 
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
     """Loss per row: ``-Σ labels · log_softmax(logits)``; gradients reach labels too."""
-    from flow.ops import array_ops
-    from flow.ops.math_ops import _convert_all
-
     axis = -1 if axis is None and dim is None else (axis if dim is None else dim)
-    logits, labels = _convert_all([logits, labels])
+    logits, labels = convert_all([logits, labels])
     ndims = logits.shape.ndims
     if axis != -1 and not (ndims is not None and axis == ndims - 1):
         if ndims is None:
@@ -109,8 +108,6 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
                                       name=None, axis=None):
     """TF1's deprecated form: like ``_v2`` but no gradient flows into ``labels``."""
     _named_only("softmax_cross_entropy_with_logits", _sentinel)
-    from flow.ops import array_ops
-
     return softmax_cross_entropy_with_logits_v2(
         labels=array_ops.stop_gradient(labels), logits=logits, axis=axis, dim=dim, name=name)
 
@@ -133,11 +130,8 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
     """``max(x, 0) - x·z + log(1 + exp(-|x|))`` with x = logits, z = labels, built from the
     same primitive ops as TF's (``logistic_loss`` scope), so TF can import the graph."""
-    from flow.graph import name_scope
-    from flow.ops import array_ops, math_ops
-
     _named_only("sigmoid_cross_entropy_with_logits", _sentinel)
-    logits, labels = math_ops._convert_all([logits, labels])
+    logits, labels = math_ops.convert_all([logits, labels])
     _same_shape(logits, labels)
     with name_scope(name, "logistic_loss", [logits, labels]) as scope:
         zeros = array_ops.zeros_like(logits)
@@ -165,8 +159,6 @@ def bias_add(value, bias, data_format=None, name=None):
 
 
 def _tensor(value, dtype=None, name=None):
-    from flow.framework.ops import convert_to_tensor
-
     return convert_to_tensor(value, dtype=dtype, name=name)
 
 
@@ -209,9 +201,7 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
     attrs = {"strides": _four(strides, "strides"), "padding": _nhwc(data_format, padding),
              "data_format": "NHWC", "dilations": _dilations(dilations),
              "use_cudnn_on_gpu": bool(use_cudnn_on_gpu)}
-    from flow.ops.math_ops import _convert_all
-
-    return apply("Conv2D", _convert_all([input, filter]), attrs, name)
+    return apply("Conv2D", convert_all([input, filter]), attrs, name)
 
 
 def conv2d_transpose(value, filter=None, output_shape=None, strides=None,
@@ -221,10 +211,7 @@ def conv2d_transpose(value, filter=None, output_shape=None, strides=None,
     filter = filters if filter is None else filter
     if output_shape is None or strides is None:
         raise ValueError("conv2d_transpose needs output_shape ([N, H, W, out_ch]) and strides")
-    from flow.ops import array_ops
-    from flow.ops.math_ops import _convert_all
-
-    value, filter = _convert_all([value, filter])
+    value, filter = convert_all([value, filter])
     fshape, vshape = filter.shape, value.shape
     static = static_value(output_shape)
     if static is not None and fshape.ndims == 4 and fshape.as_list()[2] is not None:
@@ -260,9 +247,6 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
     """``x / keep_prob * floor(keep_prob + uniform)`` -- TF 1.15's graph, built from ops."""
-    from flow.graph import name_scope
-    from flow.ops import array_ops, math_ops
-
     if rate is not None:
         if keep_prob is not None:
             raise ValueError("Cannot specify both 'rate' and 'keep_prob'; use 'rate'.")
@@ -287,17 +271,13 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
 
 def _random_uniform(shape, dtype, seed, static_shape):
     """U[0, 1) of ``shape``; a shape only known at run time feeds the core's RandomUniform."""
-    import flow
-    from flow.framework.ops import convert_to_tensor
-    from flow.init_ops import get_seed
-
     if static_value(shape) is not None:
-        return flow.random_uniform(list(static_value(shape)), dtype=dtype, seed=seed,
+        return init_ops.random_uniform(list(static_value(shape)), dtype=dtype, seed=seed,
                                    name="random_uniform")
-    shape = convert_to_tensor(shape, dtype=flow.int32)
+    shape = convert_to_tensor(shape, dtype=dtypes.int32)
     seed1, seed2 = get_seed(seed)
-    attrs = {"dtype": dtype, "seed": seed1 or 0, "seed2": seed2 or 0, "T": flow.int32}
-    with flow.name_scope("random_uniform"):
+    attrs = {"dtype": dtype, "seed": seed1 or 0, "seed2": seed2 or 0, "T": dtypes.int32}
+    with name_scope("random_uniform"):
         op = shape.graph.create_op("RandomUniform", [shape], attrs, "RandomUniform", [dtype],
                                    [static_shape.as_list() if static_shape.ndims is not None
                                     else None])
@@ -306,8 +286,6 @@ def _random_uniform(shape, dtype, seed, static_shape):
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     """Mean and (biased) variance over ``axes``, built as TF builds them."""
-    from flow.ops import array_ops, math_ops
-
     keep = bool(keepdims if keepdims is not None else keep_dims)
     x = _tensor(x)
     mean = math_ops.reduce_mean(x, axes, keepdims=True, name="mean")
@@ -322,8 +300,6 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
     """``(x - mean) · rsqrt(variance + eps) · scale + offset`` (TF's op sequence)."""
-    from flow.ops import math_ops
-
     inv = math_ops.rsqrt(math_ops.add(variance, variance_epsilon))
     if scale is not None:
         inv = math_ops.multiply(inv, scale)
@@ -350,8 +326,6 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
                      max_norm=None):
-    from flow.ops import array_ops
-
     if isinstance(params, list | tuple):
         if len(params) != 1:
             raise NotImplementedError("embedding_lookup over several shards is not supported")
@@ -360,16 +334,26 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
 
 
 def xw_plus_b(x, weights, biases, name=None):
-    from flow.ops import math_ops
-
     return bias_add(math_ops.matmul(x, weights), biases, name=name)
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     """``x · rsqrt(max(Σ x², epsilon))`` over ``axis`` (TF's op sequence)."""
-    from flow.ops import math_ops
-
     axis = dim if axis is None else axis
     square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
     inv = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
     return math_ops.multiply(x, inv, name=name)
+
+
+def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's names
+    """The ``k`` largest entries of the last axis and their int32 indices."""
+    x = _tensor(input)
+    return apply("TopKV2", [x, np.asarray(k, np.int32)], {"sorted": bool(sorted), "T": x.dtype},
+                 name)
+
+
+def in_top_k(predictions, targets, k, name=None):
+    """Per row, whether the ``targets`` class is among the ``k`` largest ``predictions``."""
+    targets = _tensor(targets)
+    return apply("InTopKV2", [predictions, targets, np.asarray(k, targets.dtype.as_numpy_dtype)],
+                 {"T": targets.dtype}, name)

@@ -1,5 +1,21 @@
-"""``tf.train``: optimizers, the global step, and (from ``flow.train.saver``) the Saver."""
+"""``tf.train``: optimizers, learning-rate schedules, moving averages, the global step and the
+Saver."""
 
+from flow.train.adaptive_optimizers import (
+    AdadeltaOptimizer,
+    AdagradOptimizer,
+    FtrlOptimizer,
+    ProximalGradientDescentOptimizer,
+    RMSPropOptimizer,
+)
+from flow.train.learning_rate_decay import (
+    exponential_decay,
+    inverse_time_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
+from flow.train.moving_averages import ExponentialMovingAverage
 from flow.train.optimizers import (
     AdamOptimizer,
     GradientDescentOptimizer,
@@ -10,20 +26,21 @@ from flow.train.optimizers import (
     get_or_create_global_step,
     global_step,
 )
-
-_SAVER_NAMES = ("Saver", "latest_checkpoint", "load_checkpoint", "list_variables",
-                "get_checkpoint_state", "checkpoint_exists", "CheckpointReader")
-
-
-def __getattr__(name):
-    """Saver names resolve lazily from ``flow.train.saver`` (its own module)."""
-    if name in _SAVER_NAMES:
-        from flow.train import saver
-
-        return getattr(saver, name)
-    raise AttributeError(f"module 'flow.train' has no attribute {name!r}")
-
+from flow.train.saver import (
+    CheckpointReader,
+    Saver,
+    checkpoint_exists,
+    get_checkpoint_state,
+    latest_checkpoint,
+    list_variables,
+    load_checkpoint,
+)
 
 __all__ = ["AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer",
            "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
-           *_SAVER_NAMES]
+           "Saver", "latest_checkpoint", "load_checkpoint", "list_variables",
+           "get_checkpoint_state", "checkpoint_exists", "CheckpointReader",
+           "AdadeltaOptimizer", "AdagradOptimizer", "FtrlOptimizer",
+           "ProximalGradientDescentOptimizer", "RMSPropOptimizer", "ExponentialMovingAverage",
+           "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
+           "polynomial_decay"]

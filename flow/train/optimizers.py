@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
-from flow import dtypes
-from flow.framework.ops import convert_to_tensor, group
-from flow.gradients import gradients
-from flow.graph import GraphKeys, get_default_graph
-from flow.scope import get_variable, variable_scope
-from flow.variables import Variable, assign, assign_add, trainable_variables
+from flow.core import dtypes
+from flow.framework.build import convert_to_tensor, group
+from flow.framework.graph import GraphKeys, get_default_graph
+from flow.ops.gradients import gradients
+from flow.ops.init_ops import zeros_initializer
+from flow.ops.scope import get_variable, variable_scope
+from flow.ops.variables import Variable, assign, assign_add, trainable_variables
 
 
 class Optimizer:
@@ -110,16 +111,23 @@ class Optimizer:
         slots = [v for d in self._slots.values() for v in d.values()]
         return list(self._non_slots.values()) + slots
 
-    def _zeros_slot(self, var, slot_name, op_name):
+    def _zeros_slot(self, var, slot_name, op_name, initializer=None):
+        """The slot ``slot_name`` of ``var`` (``w/<op_name>``, ``w/<op_name>_1`` …), made
+        once, starting at ``initializer`` (zeros by default)."""
         slots = self._slots.setdefault(slot_name, {})
         if var.op.name not in slots:
             with variable_scope(None, default_name=f"{var.op.name}/{op_name}"):
-                from flow.init_ops import zeros_initializer
-
                 slots[var.op.name] = get_variable(
                     "", shape=var.shape.as_list(), dtype=var.dtype,
-                    initializer=zeros_initializer(), trainable=False)
+                    initializer=initializer or zeros_initializer(), trainable=False)
         return slots[var.op.name]
+
+    def _apply_op(self, op_type, var, inputs, attrs=None):
+        """One update op (``ApplyRMSProp`` …) on ``var`` and its slots (given as Variables)."""
+        ins = [x._variable if isinstance(x, Variable) else x for x in [var, *inputs]]
+        return var.graph.create_op(op_type, ins, {"T": var.dtype, "use_locking":
+                                                  self._use_locking, **(attrs or {})},
+                                   op_type, [var.dtype], [var.shape])
 
     def _non_slot(self, name, initial_value, dtype):
         key = (name, get_default_graph())
@@ -234,8 +242,6 @@ def create_global_step(graph=None):
     if get_global_step(graph) is not None:
         raise ValueError("global_step already exists.")
     with graph.as_default(), graph.name_scope(None):
-        from flow.init_ops import zeros_initializer
-
         return get_variable(GraphKeys.GLOBAL_STEP, shape=[], dtype=dtypes.int64,
                             initializer=zeros_initializer(), trainable=False,
                             collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])

@@ -17,12 +17,14 @@ import os
 import time
 
 import numpy as np
+from google.protobuf import text_format
 
-from flow import dtypes, errors
 from flow.checkpoint import bundle, meta_graph, reader, storage
 from flow.checkpoint.reader import CheckpointReader, list_variables, load_checkpoint
 from flow.checkpoint.storage import latest_checkpoint
-from flow.tensor_shape import TensorShape
+from flow.core import dtypes, errors
+from flow.core.tensor_shape import TensorShape
+from flow.framework.graph import GraphKeys, get_default_graph
 from writer.proto import saver_pb2
 
 __all__ = ["Saver", "latest_checkpoint", "load_checkpoint", "list_variables",
@@ -88,8 +90,6 @@ class Saver:
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
                  write_version=saver_pb2.SaverDef.V2, pad_step_number=False,
                  save_relative_paths=False, filename=None):
-        from flow.graph import GraphKeys, get_default_graph
-
         if write_version != saver_pb2.SaverDef.V2:
             raise ValueError(f"write_version={write_version!r}: only V2 checkpoints "
                              "(saver_pb2.SaverDef.V2, the default) are supported")
@@ -257,11 +257,8 @@ class Saver:
                           export_scope=None, clear_devices=False, clear_extraneous_savers=False,
                           strip_default_attrs=False, save_debug_info=False):
         """The MetaGraphDef of the Saver's graph; also written to `filename` if given."""
-        from google.protobuf import text_format
-
         graph = getattr(self, "_graph", None)
         if graph is None:
-            from flow.graph import get_default_graph
             graph = get_default_graph()
         meta = meta_graph.build_meta_graph(graph, self.saver_def, collection_list)
         if filename:

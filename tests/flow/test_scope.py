@@ -18,7 +18,7 @@ def test_already_exists_message_names_the_first_definition_and_the_fix():
     assert msg.startswith("Variable conv1/weights already exists, disallowed. Did you mean to set "
                           "reuse=True or reuse=tf.AUTO_REUSE in VarScope? Originally defined "
                           "at:\n\n")
-    assert "test_scope.py" in msg and "flow/scope.py" not in msg
+    assert "test_scope.py" in msg and "flow/ops/scope.py" not in msg
     hint = msg.rstrip().splitlines()[-1]
     assert hint.startswith("Hint:") and "tf.reset_default_graph()" in hint
     assert "reuse=tf.AUTO_REUSE" in hint

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import flow as tf
-from flow.session import keep_freed_memory
+from flow.client.session import keep_freed_memory
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
 

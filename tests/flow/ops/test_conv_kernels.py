@@ -16,7 +16,8 @@ from opcheck import (
     naive_pool,
 )
 
-from flow.ops import OPS, conv
+from flow.kernels import conv
+from flow.kernels.table import OPS
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""One parametrized test over every row of ``flow.ops.registry.OPS``.
+"""One parametrized test over every row of ``flow.kernels.table.OPS``.
 
 For each row: the forward against a numpy reference (float64), the shape and dtype rules
 against the actual outputs (float32 inputs stay float32), and the gradient against central
@@ -15,7 +15,7 @@ import opcheck
 import pytest
 from opcheck import naive_conv2d, naive_conv2d_filter_grad, naive_conv2d_transpose, naive_pool
 
-from flow.ops import OPS
+from flow.kernels.table import OPS
 
 pytestmark = pytest.mark.unit
 
@@ -172,6 +172,18 @@ CASES: dict[str, list[Case]] = {
     "ArgMax": [Case([distinct(3, 5), i32(1)], lambda x, a: np.argsort(x, 1)[:, -1])],
     "ArgMin": [Case([distinct(3, 5), i32(0)], lambda x, a: np.argsort(x, 0)[0],
                     {"output_type": np.int32})],
+    "DivNoNan": [Case([rnd(*B), np.where(np.arange(4) == 2, 0.0, away(4))],
+                      lambda x, y: np.where(y == 0, 0.0, x / np.where(y == 0, 1, y)), wrt=(0,)),
+                 Case([rnd(*B), away(4)], lambda x, y: x / y)],  # y's gradient away from 0
+    "IsFinite": [Case([np.array([1.0, np.inf, -np.inf, np.nan, 0.0])],
+                      lambda x: np.array([True, False, False, False, True]))],
+    "TopKV2": [Case([distinct(3, 5), i32(2)],
+                    lambda x, k: (-np.sort(-x, 1)[:, :2], np.argsort(-x, 1)[:, :2]),
+                    {"sorted": True}, wrt=(0,), grad_outputs=(0,))],
+    "InTopKV2": [Case([np.array([[0.1, 0.5, 0.5, 0.2], [0.9, 0.1, 0.3, np.nan]]), i32([2, 3]),
+                       i32(1)], lambda p, t, k: np.array([True, False]))],
+    "Print": [Case([rnd(*B), rnd(2)], lambda x, d: x,
+                   {"message": "x: ", "first_n": 0, "summarize": 3, "_count": [0]}, wrt=(0,))],
     # -- array
     "Reshape": [Case([rnd(*B), i32([4, -1])], lambda x, s: x.ravel().reshape(4, 6))],
     "Transpose": [Case([rnd(*B), i32([2, 0, 1])], lambda x, p: np.einsum("abc->cab", x))],
@@ -350,7 +362,7 @@ def test_rows_without_gradient_are_the_expected_ones():
     expected = {"Floor", "FloorDiv", "LogicalNot", "LogicalAnd", "LogicalOr", "Equal",
                 "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "Any", "All",
                 "ArgMax", "ArgMin", "OneHot", "ZerosLike", "OnesLike", "StopGradient", "Shape",
-                "Size", "Rank", "Range"}
+                "Size", "Rank", "Range", "IsFinite", "InTopKV2"}
     assert no_grad == expected
 
 

@@ -346,7 +346,7 @@ def test_shape_errors_name_both_sides():
 
 def test_every_wrapper_op_carries_the_attrs_its_row_exports():
     """``as_graph_def`` exports ``OpDef.attrs``: the wrappers must fill every one of them."""
-    from flow.ops import OPS
+    from flow.kernels.table import OPS
 
     x = tf.placeholder(tf.float32, [None, 6, 6, 2])
     h = tf.nn.conv2d(x, tf.ones([3, 3, 2, 4]), [1, 1, 1, 1], "SAME")

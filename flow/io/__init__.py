@@ -1,0 +1,1 @@
+"""``tf.io`` / ``tf.gfile``: files on any path flow's writer accepts (``files`` does the I/O)."""

@@ -1,0 +1,108 @@
+"""``tf.gradients``: reverse-mode autodiff that adds gradient nodes to the graph.
+
+For each op on a path from ``xs`` to ``ys`` (in reverse creation order) one
+``SymbolicGradient`` node ``gradients/<op>_grad/<Type>Grad`` is added; at run time it calls the
+op row's ``grad(inputs, outputs, grads, attrs)`` (``flow.kernels.table``) on the forward values.
+``Graph.as_graph_def`` writes these nodes as TensorFlow's own ``SymbolicGradient`` (or, where
+TF has no C++ gradient, as the nodes TF's Python gradient builds), so TF can run the graph.
+``attrs["_grad_inputs"]`` (a frozenset of input indices) tells the row which input gradients
+are used; it may return None for the others.
+Gradients reaching a tensor along several paths are summed with ``AddN``. ``Identity`` passes
+its gradient through without a node; ``StopGradient`` and rows with ``grad=None`` stop it.
+An ``x`` not connected to any ``y`` gets ``None`` (TF 1.x, ``tf1-semantics.md`` §5.1).
+"""
+
+from __future__ import annotations
+
+from flow.framework.build import convert_to_tensor
+from flow.framework.graph import Tensor
+from flow.kernels.table import OPS, STATEFUL
+from flow.ops import array_ops, math_ops
+
+_NO_GRADIENT = {"StopGradient", "PreventGradient"}
+
+
+def _as_tensor(x) -> Tensor:
+    if hasattr(x, "_as_graph_element") and not isinstance(x, Tensor):
+        return x._as_graph_element()
+    return convert_to_tensor(x)
+
+
+def _between(ys, xs):
+    """Ops that lie on a path from some x to some y (through data inputs only)."""
+    reach_y, stack = set(), [y.op for y in ys]
+    while stack:
+        op = stack.pop()
+        if op in reach_y:
+            continue
+        reach_y.add(op)
+        stack.extend(t.op for t in op.inputs)
+    from_x, stack = set(), [c for x in xs for c in x._consumers]
+    while stack:
+        op = stack.pop()
+        if op in from_x or op not in reach_y:
+            continue
+        from_x.add(op)
+        stack.extend(c for t in op.outputs for c in t._consumers)
+    return from_x
+
+
+def _sum(grads, graph):
+    if len(grads) == 1:
+        return grads[0]
+    return math_ops.add_n(grads, name="AddN")
+
+
+def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
+              gate_gradients=False, aggregation_method=None, stop_gradients=None):
+    """Symbolic d(sum of ys)/d(x) for each x in ``xs``; None for an unconnected x."""
+    ys = [_as_tensor(y) for y in (ys if isinstance(ys, list | tuple) else [ys])]
+    xs = [_as_tensor(x) for x in (xs if isinstance(xs, list | tuple) else [xs])]
+    if grad_ys is not None and not isinstance(grad_ys, list | tuple):
+        grad_ys = [grad_ys]
+    stops = {_as_tensor(s).op for s in (stop_gradients or [])}
+    graph = ys[0].graph
+    pending: dict[Tensor, list] = {}
+    with graph.as_default(), graph.name_scope(name):
+        for i, y in enumerate(ys):
+            g = grad_ys[i] if grad_ys is not None and grad_ys[i] is not None else None
+            if g is None:
+                g = array_ops.ones_like(y, name=f"grad_ys_{i}")
+            pending.setdefault(y, []).append(convert_to_tensor(g, dtype=y.dtype))
+        x_set = set(xs)
+        between = _between(ys, xs)
+        for op in sorted(between, key=lambda o: o._id, reverse=True):
+            if op in stops or op.type in _NO_GRADIENT:
+                continue
+            out_grads = [pending.get(t) for t in op.outputs]
+            if not any(out_grads):
+                continue
+            with graph.name_scope(op.name + "_grad"):
+                summed = [None if not g else _sum(g, graph) for g in out_grads]
+                for t, g in zip(op.outputs, summed, strict=True):
+                    if t in x_set and g is not None:
+                        pending[t] = [g]
+                targets = [i for i, t in enumerate(op.inputs)
+                           if (t.op in between or t in x_set) and t.dtype.is_floating]
+                if not targets:
+                    continue
+                if op.type == "Identity":
+                    pending.setdefault(op.inputs[0], []).append(summed[0])
+                    continue
+                if op.type in STATEFUL or op.type not in OPS or OPS[op.type].grad is None:
+                    continue
+                mask = [g is not None for g in summed]
+                attrs = {"fwd_type": op.type, "_fwd_attrs": op.attrs, "_n_in": len(op.inputs),
+                         "_n_out": len(op.outputs), "_grad_mask": mask, "_wanted": targets}
+                gop = graph.create_op(
+                    "SymbolicGradient", [*op.inputs, *op.outputs, *[g for g in summed if g is not
+                                                                   None]],
+                    attrs, f"{op.type}Grad", [op.inputs[i].dtype for i in targets],
+                    [op.inputs[i].shape for i in targets])
+                for i, out in zip(targets, gop.outputs, strict=True):
+                    pending.setdefault(op.inputs[i], []).append(out)
+        result = []
+        for x in xs:
+            g = pending.get(x)
+            result.append(None if not g else _sum(g, graph) if len(g) > 1 else g[0])
+    return result

@@ -1,0 +1,70 @@
+"""A tf.layers model's checkpoints interchange with TensorFlow both ways.
+
+Fixtures (tests/data/tf_layers/, made by tests/data/make_tf_layers.py): a conv2d +
+batch_normalization + dense model trained with Adam by flow (`flow/`) and by TensorFlow
+(`tf/`), and what TensorFlow computed after restoring each (`tf_on_flow.npz`, `tf_on_tf.npz`):
+the evaluation logits and every variable after one more training step.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flow as tf
+from writer.proto import meta_graph_pb2, variable_pb2
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+sys.path.insert(0, str(DATA))
+from make_tf_layers import OUT, continue_from  # noqa: E402 - the recorder's own model
+
+pytestmark = pytest.mark.usefixtures("fresh_graph")
+
+
+@pytest.fixture
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def _keys(prefix: Path) -> dict:
+    return dict(tf.train.list_variables(str(prefix)))
+
+
+def test_flow_saves_the_keys_and_shapes_tensorflow_saves():
+    flow_keys, tf_keys = _keys(OUT / "flow" / "model.ckpt"), _keys(OUT / "tf" / "model.ckpt")
+    assert flow_keys == tf_keys
+    assert {"conv2d/kernel", "batch_normalization/moving_variance", "dense/bias",
+            "dense/kernel/Adam_1", "batch_normalization/gamma/Adam", "beta1_power"} <= set(flow_keys)
+
+
+@pytest.mark.parametrize("source", ["tf", "flow"])
+def test_flow_continues_from_a_checkpoint_as_tensorflow_does(source):
+    """From TF's checkpoint: flow reads TF's; from flow's: TF read flow's (its recorded numbers)
+    and flow agrees with them."""
+    theirs = np.load(OUT / f"tf_on_{source}.npz")
+    ours = continue_from(tf, OUT / source / "model.ckpt")
+    assert sorted(ours) == sorted(theirs.files)
+    np.testing.assert_allclose(ours["logits"], theirs["logits"], rtol=1e-4, atol=1e-5)
+    for name in theirs.files:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+def _collection(path: Path, key: str) -> list[str]:
+    """The variable names of one collection of a ``.meta`` file."""
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.ParseFromString(path.read_bytes())
+    return [variable_pb2.VariableDef.FromString(v).variable_name
+            for v in meta.collection_def[key].bytes_list.value]
+
+
+@pytest.mark.parametrize("key", ["trainable_variables", "variables"])
+def test_the_meta_graphs_list_the_same_variables(key):
+    flow_names = _collection(OUT / "flow" / "model.ckpt.meta", key)
+    assert flow_names == _collection(OUT / "tf" / "model.ckpt.meta", key)
+    assert "batch_normalization/moving_mean:0" in _collection(OUT / "tf" / "model.ckpt.meta",
+                                                              "variables")
