@@ -10,6 +10,7 @@ losses within 30 %.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -21,8 +22,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ROOT / "tests" / "flow" / "programs"
 GOLDEN = json.loads((ROOT / "tests" / "data" / "tf_programs" / "golden.json").read_text())
-sys.path.insert(0, str(ROOT / "tests" / "data"))
-from make_tf_programs import programs, result_of  # noqa: E402 - the recorder's own parser
+# The recorder's own parser, loaded by path: putting tests/data on sys.path would make its
+# `torch/` fixture folder importable as a namespace package named torch.
+_spec = importlib.util.spec_from_file_location(
+    "make_tf_programs", ROOT / "tests" / "data" / "make_tf_programs.py")
+_recorder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_recorder)
+programs, result_of = _recorder.programs, _recorder.result_of
 
 DETERMINISTIC = {"softmax_regression", "adagrad_logistic", "ema_checkpoint", "ftrl_top_k",
                  "summaries_proximal"}
