@@ -18,8 +18,11 @@ import flow as tf
 from writer.proto import meta_graph_pb2, variable_pb2
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-sys.path.insert(0, str(DATA))
-from make_tf_layers import OUT, continue_from  # noqa: E402 - the recorder's own model
+sys.path.insert(0, str(DATA))  # only for this import: tests/data/torch is no torch package
+try:
+    from make_tf_layers import OUT, continue_from  # the recorder's own model
+finally:
+    sys.path.remove(str(DATA))
 
 pytestmark = pytest.mark.usefixtures("fresh_graph")
 
