@@ -251,6 +251,6 @@ def test_layers_data_app_trains_through_tf_app_run(tmp_path):
     assert (logdir / "checkpoints" / "model.ckpt-60.index").exists()
     app = create_app(str(logdir), watch=False)
     app.state.loader.cycle()
-    runs = {r["name"]: r for r in TestClient(app).get("/api/runs").json()["runs"]}
+    runs = {r["name"]: r for r in TestClient(app, base_url="http://127.0.0.1").get("/api/runs").json()["runs"]}
     assert runs["train"]["tags"]["scalars"] == ["learning_rate", "loss"]
     assert runs["train"]["has_graph"] and runs["validation"]["tags"]["scalars"] == ["accuracy"]
