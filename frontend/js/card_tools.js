@@ -17,9 +17,14 @@ const DEFAULT_WIDTH = 420;
 const cards = new Map(); // card element -> {card, sync: [fn]}
 let fullscreenCard = null;
 
+// Plots follow their card's size (full screen, card width, moving into the Pinned section).
+// A plot that is not displayed (a filtered-out card, a closed group) is left alone: plotly
+// refuses to resize it.
 const resizer = new ResizeObserver((entries) => {
   for (const entry of entries) {
-    if (plotlyReady() && entry.target.data) window.Plotly.Plots.resize(entry.target);
+    const plot = entry.target;
+    if (!plotlyReady() || !plot.data || !entry.contentRect.width || !plot.isConnected) continue;
+    window.Plotly.Plots.resize(plot).catch(() => {}); // hidden again meanwhile: nothing to do
   }
 });
 
