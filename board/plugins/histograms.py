@@ -17,10 +17,10 @@ def _num(x: float):
 
 
 def histograms_impl(store: Store, run: str, tag: str) -> dict:
-    data = require_run(store, run)
+    require_run(store, run)
     steps = store.histograms(run, tag)
     if not steps:
-        raise tag_not_found(run, tag, "histogram", list(data.histograms))
+        raise tag_not_found(store, run, tag, "histograms")
     return {"run": run, "tag": tag, "steps": [
         {"step": h.step, "wall_time": h.wall_time, "min": _num(h.min), "max": _num(h.max),
          "num": _num(h.num), "sum": _num(h.sum), "sum_squares": _num(h.sum_squares),

@@ -1,0 +1,114 @@
+"""File-system events under the logdirs, collected as a set of changed paths (`watchdog`:
+inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows).
+
+Paths arrive as `str` decoded with the file-system encoding's surrogate escapes, so a
+directory whose name is not UTF-8 is reported like any other. Watches do not follow
+symlinks (a link loop would make the watch library walk it to the OS's depth limit): each
+symlinked directory the tree lists is watched at its real path, and its events are
+translated back to the path the tree knows. When the set of pending paths grows past
+MAX_PENDING (a big copy), it collapses to "everything": the loader walks the whole tree once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger("board.loader")
+
+MAX_PENDING = 10_000
+_IGNORED = {"opened", "closed_no_write"}  # reads (ours included) change nothing
+
+
+class _Handler(FileSystemEventHandler):
+    """Events of one watched directory, reported under the path the tree knows it by."""
+
+    def __init__(self, watcher: Watcher, real: str, alias: str) -> None:
+        self._watcher, self._real, self._alias = watcher, real, alias
+
+    def _known(self, path) -> str:
+        path = os.fsdecode(path)
+        if self._real != self._alias and (path == self._real
+                                          or path.startswith(self._real + os.sep)):
+            return self._alias + path[len(self._real):]
+        return path
+
+    def on_any_event(self, event) -> None:
+        if event.event_type in _IGNORED:
+            return
+        paths = [self._known(event.src_path)]
+        if getattr(event, "dest_path", ""):
+            paths.append(self._known(event.dest_path))
+        self._watcher.report(paths)
+
+
+class Watcher:
+    """Collects the paths created, deleted, moved or written under the watched directories."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        self._wake = wake
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()
+        self._overflow = False
+        self._observer = Observer()
+        self._watches: dict[tuple[str, str], object] = {}  # (real, alias) -> watchdog watch
+        self.failed = False  # True once watching failed: the loader polls instead
+
+    def sync(self, wanted: dict[str, str]) -> bool:
+        """Watch exactly `wanted` ({real directory: the path the tree knows it by}).
+        Returns True if the set of watches changed (what happened before a new watch began
+        is then found by one more walk). A failure (e.g. the inotify watch limit) is logged
+        once and leaves the loader polling."""
+        if self.failed:
+            return False
+        keys = set(wanted.items())
+        changed = False
+        for key in [k for k in self._watches if k not in keys]:
+            try:
+                self._observer.unschedule(self._watches.pop(key))
+            except (KeyError, OSError):
+                pass  # its emitter already ended with the directory
+        for real, alias in sorted(keys - self._watches.keys()):
+            try:
+                self._watches[(real, alias)] = self._observer.schedule(
+                    _Handler(self, real, alias), real, recursive=True)
+                if not self._observer.is_alive():
+                    self._observer.start()
+            except Exception as exc:  # noqa: BLE001 - OSError (limits) or a platform refusal
+                log.warning("watching %s failed (%s); polling every cycle instead", alias, exc)
+                self.failed = True
+                return False
+            changed = True
+        return changed
+
+    def alive(self) -> bool:
+        """Whether events are being reported (the loader walks every cycle otherwise)."""
+        return bool(self._watches) and not self.failed and self._observer.is_alive()
+
+    def covers(self, real: str) -> bool:
+        """Whether the directory `real` is watched."""
+        return any(r == real for r, _ in self._watches)
+
+    def report(self, paths: list[str]) -> None:
+        with self._lock:
+            if not self._overflow:
+                self._pending.update(paths)
+                if len(self._pending) > MAX_PENDING:
+                    self._overflow, self._pending = True, set()
+        self._wake.set()
+
+    def take(self) -> set[str] | None:
+        """The paths changed since the last call, or None if they were too many to keep."""
+        with self._lock:
+            pending, overflow = self._pending, self._overflow
+            self._pending, self._overflow = set(), False
+        return None if overflow else pending
+
+    def stop(self) -> None:
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(2.0)
