@@ -244,14 +244,3 @@ class Tree:
         """Every event file listed."""
         return [f for d in self._dirs.values() for f in d.files]
 
-
-def discover(source: Source) -> dict[str, list[str]]:
-    """Map run name -> event file paths (sorted by basename) under one source, in one walk.
-
-    A missing root yields {} (it may appear later)."""
-    tree = Tree(source)
-    tree.walk()
-    runs: dict[str, list[str]] = {}
-    for path in sorted(tree.files()):
-        runs.setdefault(tree.run_of(path), []).append(path)
-    return dict(sorted(runs.items()))

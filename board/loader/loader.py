@@ -59,8 +59,20 @@ def release_free_memory() -> None:
         pass  # not glibc: nothing to do
 
 
+HEAD_BYTES = 64  # the start of a file (its file_version record, with its creation time)
+
+
+def read_head(path: str) -> bytes:
+    """The first HEAD_BYTES of a file (fewer if it is shorter; b"" if unreadable)."""
+    try:
+        with open(path, "rb", buffering=0) as f:
+            return f.read(HEAD_BYTES)
+    except OSError:
+        return b""
+
+
 class FileState:
-    __slots__ = ("path", "run", "tail", "size", "key", "error_reported")
+    __slots__ = ("path", "run", "tail", "size", "key", "head", "error_reported")
 
     def __init__(self, path: str, run: str) -> None:
         self.path = path
@@ -68,6 +80,7 @@ class FileState:
         self.tail = None
         self.size = -1
         self.key: tuple[int, int] | None = None  # (st_dev, st_ino) of the file being read
+        self.head = b""  # its first bytes: a new file at a reused inode starts differently
         self.error_reported = False
 
 
@@ -251,7 +264,7 @@ class Loader:
             st = os.stat(fs.path)
         except OSError:
             return  # deleted meanwhile: the next walk or event forgets it
-        fs.key = (st.st_dev, st.st_ino)
+        fs.key, fs.head = (st.st_dev, st.st_ino), read_head(fs.path)
         fs.tail = parallel.tail_after(result)
         self._touch(fs)
         self._records_this_cycle += result.count
@@ -267,13 +280,15 @@ class Loader:
             st = os.stat(fs.path)
         except OSError:
             return  # deleted or unreadable: the next walk or event forgets it
-        key = (st.st_dev, st.st_ino)
-        if fs.key is not None and (key != fs.key or fs.tail is not None
-                                   and st.st_size < fs.tail.offset):
+        key, size = (st.st_dev, st.st_ino), st.st_size
+        if key == fs.key and size == fs.size:
+            return
+        if fs.key is not None and self._replaced(fs, key, size):
             self._restart_file(state, fs)
         fs.key = key
-        size = st.st_size
-        if size == fs.size or (fs.tail is not None and fs.tail.error is not None):
+        if len(fs.head) < HEAD_BYTES:
+            fs.head = read_head(fs.path)
+        if fs.tail is not None and fs.tail.error is not None:
             return
         if fs.tail is None:
             fs.tail = RecordTail(fs.path)
@@ -295,6 +310,14 @@ class Loader:
                 break
         fs.size = size
 
+    @staticmethod
+    def _replaced(fs: FileState, key: tuple[int, int], size: int) -> bool:
+        """Another file at the same path: a new inode, a shrink, or other first bytes (an
+        inode number the file system reused)."""
+        if key != fs.key or fs.tail is not None and size < fs.tail.offset:
+            return True
+        return bool(fs.head) and read_head(fs.path)[: len(fs.head)] != fs.head
+
     def _restart_file(self, state: RunState, fs: FileState) -> None:
         """The file was replaced (another inode at its path) or truncated: forget what it
         gave and read it again from the start, so no point is served twice."""
@@ -302,7 +325,7 @@ class Loader:
         log.info("run %r: %s was replaced; re-reading it (%d points dropped first)",
                  state.name, os.path.basename(fs.path), dropped)
         self._close(fs)
-        fs.tail, fs.size, fs.error_reported = None, -1, False
+        fs.tail, fs.size, fs.head, fs.error_reported = None, -1, b"", False
         state.most_recent_step = -1  # the legacy out-of-order rule restarts with the file
 
     def _count_corrupt(self, state: RunState, fs: FileState, count: int) -> None:
