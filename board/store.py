@@ -27,7 +27,6 @@ server-sent event stream.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import threading
 from collections import OrderedDict, deque
@@ -290,7 +289,7 @@ class Store:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._runs: dict[str, RunData] = {}
-        self._names: list[str] = []  # sorted run names
+        self._sorted: list[str] | None = []  # run names, sorted (None: sort again)
         self._version = 0
         self._changes: deque[Change] = deque(maxlen=_EVENT_LOG)
         self.loading = True
@@ -305,7 +304,7 @@ class Store:
         data = self._runs.get(name)
         if data is None:
             data = self._runs[name] = RunData(name)
-            bisect.insort(self._names, name)
+            self._sorted = None
             self._note(name, "runs", "", 0)
         return data
 
@@ -325,7 +324,7 @@ class Store:
         """Forget a run whose event files are all gone."""
         with self._lock:
             if self._runs.pop(name, None) is not None:
-                del self._names[bisect.bisect_left(self._names, name)]
+                self._sorted = None
                 self._note(name, "runs", "", 0)
 
     def apply(self, run: str, update: Update) -> int:
@@ -390,9 +389,14 @@ class Store:
             return data is not None and data.graph is not None
 
     # -- reads (request handlers) ------------------------------------------------------
+    def _names(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self._runs)
+        return self._sorted
+
     def run_names(self) -> list[str]:
         with self._lock:
-            return list(self._names)
+            return list(self._names())
 
     def has_run(self, name: str) -> bool:
         with self._lock:
@@ -408,15 +412,16 @@ class Store:
         """(/api/runs entries of the runs sorted by name, from `offset`, at most `limit`;
         how many runs there are). Entries are cached per run until it changes."""
         with self._lock:
-            names = self._names[offset: None if limit is None else offset + limit]
-            return [self._runs[n].listing() for n in names], len(self._names)
+            names = self._names()
+            page = names[offset: None if limit is None else offset + limit]
+            return [self._runs[n].listing() for n in page], len(names)
 
     def tag_listing(self, plugin: str) -> dict[str, dict[str, int]]:
         """{run: {tag: samples}} for one plugin, runs and tags sorted; `samples` is the most
         samples of any step (images) or 1."""
         with self._lock:
             out = {}
-            for name in self._names:
+            for name in self._names():
                 data = self._runs[name]
                 if plugin == "images":
                     out[name] = {t: max(len(s.samples) for s in data.images[t].values())

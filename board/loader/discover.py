@@ -121,8 +121,9 @@ class Tree:
         return added, removed
 
     def run_of(self, path: str) -> str:
-        """The run an event file of this tree belongs to."""
-        return run_name(self.source, os.path.relpath(os.path.dirname(path), self.root))
+        """The run an event file of this tree belongs to (its paths all start with root)."""
+        rel = os.path.dirname(path)[len(self.root) + 1:]
+        return run_name(self.source, rel or ".")
 
     # -- keeping the listing ------------------------------------------------------------
     def _scan(self, path: str, st: os.stat_result) -> _Dir | None:

@@ -15,13 +15,25 @@ import logging
 import os
 import threading
 
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 log = logging.getLogger("board.loader")
 
 MAX_PENDING = 10_000
-_IGNORED = {"opened", "closed_no_write"}  # reads (ours included) change nothing
+# What the loader needs; leaving out opens, reads and closes (ours included) keeps the
+# kernel's event queue from overflowing while thousands of files are read.
+EVENTS = [FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
+          DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 
 
 class _Handler(FileSystemEventHandler):
@@ -38,8 +50,6 @@ class _Handler(FileSystemEventHandler):
         return path
 
     def on_any_event(self, event) -> None:
-        if event.event_type in _IGNORED:
-            return
         paths = [self._known(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(self._known(event.dest_path))
@@ -75,7 +85,7 @@ class Watcher:
         for real, alias in sorted(keys - self._watches.keys()):
             try:
                 self._watches[(real, alias)] = self._observer.schedule(
-                    _Handler(self, real, alias), real, recursive=True)
+                    _Handler(self, real, alias), real, recursive=True, event_filter=EVENTS)
                 if not self._observer.is_alive():
                     self._observer.start()
             except Exception as exc:  # noqa: BLE001 - OSError (limits) or a platform refusal
