@@ -45,6 +45,7 @@ MAX_OPEN = 64
 WORKER_TIMEOUT = 300.0  # seconds a worker may take for one file before we read it here
 TRIM_AFTER = 100_000  # records read in one cycle before returning freed heap to the OS
 CHUNK_RECORDS = 50_000  # records applied to the store per locked step (bounds latency)
+MISSING_POLL = 1.0  # seconds between looks for a missing logdir while watching
 FULL_WALK_EVERY = 60.0  # seconds between full walks while file-system events drive cycles
 
 
@@ -140,8 +141,15 @@ class Loader:
                 self._stop.wait()
                 return
             self._start_watching()
-            self._wake.wait(self.reload_interval)
+            self._wake.wait(self._pause())
             self._wake.clear()
+
+    def _pause(self) -> float:
+        """Seconds until the next cycle without an event: a logdir that is missing (not
+        made yet, or deleted to start again) is looked for every second while watching."""
+        if self.watch and not all(os.path.isdir(t.root) for t in self._trees):
+            return min(self.reload_interval, MISSING_POLL)
+        return self.reload_interval
 
     @property
     def watching(self) -> bool:

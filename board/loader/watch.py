@@ -36,6 +36,14 @@ EVENTS = [FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
           DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class _Handler(FileSystemEventHandler):
     """Events of one watched directory, reported under the path the tree knows it by."""
 
@@ -65,33 +73,41 @@ class Watcher:
         self._pending: set[str] = set()
         self._overflow = False
         self._observer = Observer()
-        self._watches: dict[tuple[str, str], object] = {}  # (real, alias) -> watchdog watch
+        # (real, alias) -> (watchdog's watch, (st_dev, st_ino) of the directory watched)
+        self._watches: dict[tuple[str, str], tuple[object, tuple[int, int]]] = {}
         self.failed = False  # True once watching failed: the loader polls instead
 
     def sync(self, wanted: dict[str, str]) -> bool:
-        """Watch exactly `wanted` ({real directory: the path the tree knows it by}).
-        Returns True if the set of watches changed (what happened before a new watch began
-        is then found by one more walk). A failure (e.g. the inotify watch limit) is logged
-        once and leaves the loader polling."""
+        """Watch exactly `wanted` ({real directory: the path the tree knows it by}); a
+        directory deleted and made again (another inode) is watched anew. Returns True if
+        the watches changed (what happened before a new watch began is then found by one
+        more walk). A failure (e.g. the inotify watch limit) is logged once and leaves the
+        loader polling."""
         if self.failed:
             return False
-        keys = set(wanted.items())
         changed = False
-        for key in [k for k in self._watches if k not in keys]:
+        for key, (handle, ident) in list(self._watches.items()):
+            if wanted.get(key[0]) != key[1] or _identity(key[0]) != ident:
+                del self._watches[key]
+                changed = True
+                try:
+                    self._observer.unschedule(handle)
+                except (KeyError, OSError):
+                    pass  # its emitter already ended with the directory
+        for real, alias in sorted(wanted.items()):
+            ident = _identity(real)
+            if (real, alias) in self._watches or ident is None:
+                continue
             try:
-                self._observer.unschedule(self._watches.pop(key))
-            except (KeyError, OSError):
-                pass  # its emitter already ended with the directory
-        for real, alias in sorted(keys - self._watches.keys()):
-            try:
-                self._watches[(real, alias)] = self._observer.schedule(
-                    _Handler(self, real, alias), real, recursive=True, event_filter=EVENTS)
+                handle = self._observer.schedule(_Handler(self, real, alias), real,
+                                                 recursive=True, event_filter=EVENTS)
                 if not self._observer.is_alive():
                     self._observer.start()
             except Exception as exc:  # noqa: BLE001 - OSError (limits) or a platform refusal
                 log.warning("watching %s failed (%s); polling every cycle instead", alias, exc)
                 self.failed = True
                 return False
+            self._watches[(real, alias)] = (handle, ident)
             changed = True
         return changed
 

@@ -408,3 +408,28 @@ def test_100000_runs_load_and_list(board, tmp_path):
     tree = loader._trees[0]
     b.load()
     assert tree.take() == (set(), set())
+
+
+@pytest.mark.parametrize("watched", ["parent", "log_dir itself"])
+def test_the_watcher_sees_a_log_folder_deleted_and_written_again(tmp_path, watched):
+    """As mnist_with_summaries against a running board: only events can bring the new run
+    this soon (reload_interval 30 s)."""
+    log_dir = tmp_path / "mnist"
+    write_events(log_dir / "test" / f"{EV}.1", *_scalars("accuracy", range(0, 91, 10), float))
+    root = tmp_path if watched == "parent" else log_dir
+    run = "mnist/test" if watched == "parent" else "test"
+    store = Store()
+    loader = Loader(store, [Source(None, root)], reload_interval=30)
+    loader.start()
+    try:
+        wait_until(lambda: loader.watching and store.scalars(run, "accuracy"), "first load")
+        shutil.rmtree(log_dir)
+        write_events(log_dir / "test" / f"{EV}.2", *_scalars("accuracy", range(0, 241, 10),
+                                                              lambda s: -1.0))
+        wait_until(lambda: (snap := store.scalars(run, "accuracy")) is not None
+                   and snap.value.tolist() == [-1.0] * 25, "the new run alone")
+        assert store.scalars(run, "accuracy").step.tolist() == list(range(0, 241, 10))
+        write_events(log_dir / "test" / f"{EV}.2", *_scalars("accuracy", [250], float))
+        wait_until(lambda: len(store.scalars(run, "accuracy").step) == 26, "tailing it")
+    finally:
+        loader.stop()
