@@ -71,11 +71,11 @@ def timed(fn, repeat: int = 3) -> float:
 
 
 def rust_until_listed(logdir: Path, runs: int, limit: float = 600.0) -> float | None:
+    # The peer's client is imported only when the peer is measured (--no-rust skips it).
+    import grpc
     from tensorboard import context
     from tensorboard.data import grpc_provider
     from tensorboard.data.server_ingester import get_server_binary
-
-    import grpc
 
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"

@@ -14,8 +14,9 @@ Restart purge follows TensorBoard's EventAccumulator._MaybePurgeOrphanedData:
 The rule for restarts without SessionLog.START across files (tensorboardX, torch) lives in
 `board.store` (`ScalarSeries.extend`), with the rest of the purge rules.
 
-An image value keeps at most MAX_IMAGE_SAMPLES samples (the rest are counted in the run's
-`dropped_image_samples`), so one record costs time linear in its size and bounded.
+An image value keeps at most MAX_IMAGE_SAMPLES samples (normalize stops there; the rest are
+only counted, in the run's `dropped_image_samples`), so a record of any number of images costs
+little more than its parsing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from writer.events import (
     SessionStartItem,
     normalize,
     parse_event,
+    string_values,
 )
 
 from ..store import HistogramStep, ImageSample, ImageStep, Store, Update
@@ -174,7 +176,7 @@ def _ingest_slow(store: Store, state: RunState, path: str, records) -> None:
     for rec in records:
         try:
             event = parse_event(rec.data)
-            items = normalize(event, state.plugins)
+            items = normalize(event, state.plugins, MAX_IMAGE_SAMPLES)
         except Exception as exc:  # EventParseError is the contract; any other
             # failure on one record's bytes must cost that record only, never the batch.
             update.corrupt += 1
@@ -203,7 +205,6 @@ def _add_items(store: Store, state: RunState, update: Update, items, path: str, 
     """Add one record's items to `update` (linear in the number of items)."""
     scalars = update.scalars
     samples: dict[tuple[str, int], list] = {}  # this record's images, per (tag, step)
-    dropped = 0
     for item in items:
         kind = type(item)
         if kind is ScalarItem:
@@ -214,12 +215,9 @@ def _add_items(store: Store, state: RunState, update: Update, items, path: str, 
             cols[1].append(item.wall_time)
             cols[2].append(item.value)
         elif kind is ImageItem:
-            kept = samples.setdefault((item.tag, item.step), [])
-            if len(kept) < MAX_IMAGE_SAMPLES:
-                kept.append(ImageSample(item.index, item.width, item.height, item.content_type,
-                                        path, offset, item.value_index))
-            else:
-                dropped += 1
+            samples.setdefault((item.tag, item.step), []).append(ImageSample(
+                item.index, item.width, item.height, item.content_type, path, offset,
+                item.value_index))
         elif kind is HistogramItem:
             update.histograms.setdefault(item.tag, {})[item.step] = _histogram(item, path)
         elif kind is GraphItem:
@@ -230,10 +228,14 @@ def _add_items(store: Store, state: RunState, update: Update, items, path: str, 
                 update.graph = item.graph_def
                 update.graph_step = item.step
                 state.graph_from_meta = from_meta
+    dropped = 0
     for (tag, step), kept in samples.items():
         # A later record at the same step replaces the earlier one's samples.
         update.images.setdefault(tag, {})[step] = ImageStep(step, event.wall_time,
                                                             tuple(kept))
+        if len(kept) >= MAX_IMAGE_SAMPLES:  # normalize stopped there: count the rest
+            tensor = event.summary.value[kept[0].value_index].tensor
+            dropped += max(0, len(string_values(tensor)) - 2 - len(kept))
     if dropped:
         update.dropped_samples += dropped
         log.warning("run %r: an image value at byte %d of %s holds more than %d samples; "
