@@ -4,7 +4,8 @@
 
 Builds (once, cached) N folders of one small event file each, plus a symlink to a second tree
 of 15,000 empty folders, then measures, in this process:
-- load: the first loader cycle (walk + read every file) until every run is listed;
+- load: the first loader cycle (walk + read every file) until every run is listed, and the
+  memory it took;
 - /api/runs: building and encoding the whole list (and one 1000-run page);
 - idle cycle: one cycle with nothing changed — with file-system events (what runs while
   the board is watching) and as the polling walk (no events available);
@@ -26,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
 
 from board.loader.discover import Source  # noqa: E402
 from board.loader.loader import Loader  # noqa: E402
@@ -114,9 +117,11 @@ def main() -> None:
 
     store = Store()
     loader = Loader(store, [Source(None, logs)], reload_interval=3600, parallel=False)
+    rss0 = psutil.Process().memory_info().rss
     t0 = time.perf_counter()
     loader.cycle()
     load = time.perf_counter() - t0
+    rss = psutil.Process().memory_info().rss - rss0
     assert len(store.run_names()) == args.runs, len(store.run_names())
     body_bytes = []
     full = timed(lambda: body_bytes.append(len(json_bytes(runs_impl(store)))))
@@ -142,6 +147,8 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print(f"| first load until every run is listed | {load:.2f} | TensorBoard Rust loader | "
           f"{rust if rust is None else f'{rust:.2f}'} | {ratio(load, rust)} |")
+    print(f"| memory after the load (MB above empty; bytes/run) | {rss / 1e6:.0f} "
+          f"({rss / args.runs:.0f}) | | | |")
     print(f"| /api/runs, all runs ({body_bytes[-1] / 1e6:.1f} MB) | {full:.3f} | | | |")
     print(f"| /api/runs?offset={args.runs // 2}&limit=1000 | {page:.4f} | | | |")
     print(f"| idle cycle, file-system events (watching={watching}) | {idle:.4f} | "

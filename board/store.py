@@ -35,7 +35,6 @@ from typing import NamedTuple
 import numpy as np
 
 _GROWTH = 1.5
-_MIN_CAPACITY = 64
 _EVENT_LOG = 4096
 _GENERATION = itertools.count(1)  # a fresh number for every change to any series
 PLUGINS = ("scalars", "images", "histograms")
@@ -120,9 +119,9 @@ class ScalarSeries:
     __slots__ = ("step", "wall_time", "value", "n", "generation", "seg_path", "seg_start")
 
     def __init__(self) -> None:
-        self.step = np.empty(_MIN_CAPACITY, np.int64)
-        self.wall_time = np.empty(_MIN_CAPACITY, np.float64)
-        self.value = np.empty(_MIN_CAPACITY, np.float64)
+        self.step = np.empty(0, np.int64)  # sized by the first batch: a run of one point
+        self.wall_time = np.empty(0, np.float64)  # costs 24 bytes, not a preset capacity
+        self.value = np.empty(0, np.float64)
         self.n = 0
         self.generation = next(_GENERATION)
         self.seg_path: list[str] = []
@@ -141,7 +140,7 @@ class ScalarSeries:
                 dropped = self.drop(older & (self.step[: self.n] >= np.min(steps)))
         end = self.n + k
         if end > len(self.step):
-            cap = max(end, int(len(self.step) * _GROWTH), _MIN_CAPACITY)
+            cap = max(end, int(len(self.step) * _GROWTH))
             for name in ("step", "wall_time", "value"):
                 old = getattr(self, name)
                 new = np.empty(cap, old.dtype)

@@ -323,6 +323,22 @@ def test_an_image_record_of_80000_empty_strings_is_capped_and_counted(board, tmp
     assert series(b, "run", "x")[0] == [0, 1, 2]  # the records after it still load
 
 
+@pytest.mark.stress
+@pytest.mark.timeout(600)
+def test_a_file_of_image_floods_loads_with_the_runs_beside_it(board, tmp_path):
+    """200 records of 80,000 images each (32 MB): every one capped and counted, and a run
+    next to it loaded in the same cycle."""
+    write_events(tmp_path / "flood" / EV, *(_image_tensor_event(s, 80_000) for s in range(200)))
+    write_events(tmp_path / "live" / EV, *_scalars("x", range(1000), float))
+    b = board().load()
+    steps = b.json("/api/images", params={"run": "flood", "tag": "flood"})["steps"]
+    assert [s["step"] for s in steps] == list(range(200))
+    assert {len(s["samples"]) for s in steps} == {ingest.MAX_IMAGE_SAMPLES}
+    assert run_info(b, "flood")["dropped_image_samples"] == \
+        200 * (79_998 - ingest.MAX_IMAGE_SAMPLES)
+    assert series(b, "live", "x")[0] == list(range(1000))
+
+
 # -- item 6 (storage): histograms are numpy arrays ------------------------------------------
 
 def test_histograms_are_stored_as_float64_arrays(board, tmp_path):
