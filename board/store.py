@@ -128,16 +128,20 @@ class ScalarSeries:
         self.seg_start: list[int] = []
 
     def extend(self, steps, walls, values, path: str) -> int:
-        """Append points read from `path`. Points of files that sort before `path` with a
-        step >= the lowest new step are dropped first (a restart); returns how many."""
+        """Append points read from `path`, as a restart across files wants: a newer file
+        wins from its first step on. So points of files that sort before `path` with a step
+        >= the lowest new step are dropped first, and new points at or past the first step
+        of a newer file are not added. Returns how many points this dropped or refused."""
         dropped = 0
+        if len(steps) and self.seg_path and self.seg_path[-1] != path:
+            if any(p < path for p in self.seg_path):
+                dropped += self.drop((self._paths() < path)
+                                     & (self.step[: self.n] >= np.min(steps)))
+            if any(p > path for p in self.seg_path):  # an older file read (again) late
+                return dropped + self._insert_older(steps, walls, values, path)
         k = len(steps)
         if not k:
-            return 0
-        if self.seg_path and self.seg_path[-1] != path:
-            older = self._paths() < path if any(p < path for p in self.seg_path) else None
-            if older is not None:
-                dropped = self.drop(older & (self.step[: self.n] >= np.min(steps)))
+            return dropped
         end = self.n + k
         if end > len(self.step):
             cap = max(end, int(len(self.step) * _GROWTH))
@@ -156,6 +160,34 @@ class ScalarSeries:
         self.generation = next(_GENERATION)
         return dropped
 
+    def _insert_older(self, steps, walls, values, path: str) -> int:
+        """Add points of a file older than some already stored: only those before the
+        newer files' first step, placed before the newer files' points (steps stay in
+        order). Returns how many were refused."""
+        paths = self._paths()
+        newer = paths > path
+        steps, walls, values = (np.asarray(c) for c in (steps, walls, values))
+        keep = steps < self.step[: self.n][newer].min()
+        n = self.n
+        self._set_columns(
+            *(np.concatenate((col[:n][~newer], new[keep], col[:n][newer]))
+              for col, new in ((self.step, steps), (self.wall_time, walls),
+                               (self.value, values))),
+            np.concatenate((paths[~newer], np.full(int(keep.sum()), path, dtype=object),
+                            paths[newer])))
+        return int((~keep).sum())
+
+    def _set_columns(self, step, wall_time, value, paths) -> None:
+        """Replace every column (fresh arrays, so earlier snapshots stay as they were)."""
+        self.step, self.wall_time, self.value = step, wall_time, value
+        self.n = len(step)
+        self.seg_path, self.seg_start = [], []
+        if self.n:
+            starts = np.flatnonzero(np.r_[True, paths[1:] != paths[:-1]])
+            self.seg_path = paths[starts].tolist()
+            self.seg_start = starts.tolist()
+        self.generation = next(_GENERATION)
+
     def _paths(self) -> np.ndarray:
         """The source path of every point (an object array, built for a purge only)."""
         bounds = [*self.seg_start[1:], self.n]
@@ -167,18 +199,9 @@ class ScalarSeries:
         dropped = int(mask.sum())
         if not dropped:
             return 0
-        keep = ~mask
-        paths = self._paths()[keep]
-        self.step = self.step[: self.n][keep].copy()
-        self.wall_time = self.wall_time[: self.n][keep].copy()
-        self.value = self.value[: self.n][keep].copy()
-        self.n = len(self.step)
-        self.seg_path, self.seg_start = [], []
-        if self.n:
-            starts = np.flatnonzero(np.r_[True, paths[1:] != paths[:-1]])
-            self.seg_path = paths[starts].tolist()
-            self.seg_start = starts.tolist()
-        self.generation = next(_GENERATION)
+        keep, n = ~mask, self.n
+        self._set_columns(self.step[:n][keep], self.wall_time[:n][keep],
+                          self.value[:n][keep], self._paths()[keep])
         return dropped
 
     def purge_from(self, step: int) -> int:

@@ -113,6 +113,20 @@ def test_the_restart_rule_also_holds_when_the_newer_file_arrives_later(board, tm
     assert series(b.load(), "run", "loss") == (list(range(151)), [1.0] * 50 + [2.0] * 101)
 
 
+def test_an_older_file_read_again_does_not_bring_back_replaced_steps(board, tmp_path):
+    """The older file of a restarted run is replaced (rsync) by a copy that grew meanwhile:
+    its steps from the newer file's first step on stay the newer file's."""
+    run = tmp_path / "run"
+    old = write_events(run / f"{EV}.1", *_scalars("loss", range(80), lambda s: 1.0))
+    write_events(run / f"{EV}.2", *_scalars("loss", range(50, 151), lambda s: 2.0))
+    b = board().load()
+    copy = old.with_name(f".{old.name}.tmp")
+    copy.write_bytes(old.read_bytes())
+    write_events(copy, *_scalars("loss", range(80, 101), lambda s: 1.0))
+    os.replace(copy, old)
+    assert series(b.load(), "run", "loss") == (list(range(151)), [1.0] * 50 + [2.0] * 101)
+
+
 def test_an_evaluator_writing_other_tags_at_lower_steps_keeps_everything(board, tmp_path):
     run = tmp_path / "run"
     write_events(run / f"{EV}.1", *_scalars("loss", range(100), lambda s: 1.0))
