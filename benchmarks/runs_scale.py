@@ -140,13 +140,15 @@ def main() -> None:
     rust = None if args.no_rust else rust_until_listed(logs, args.runs)
 
     def ratio(a, b):
-        return f"{b / a:.2g}×" if a and b else ""
+        if not (a and b):
+            return ""
+        return f"{b / a:,.0f}×" if b / a >= 10 else f"{b / a:.2f}×"
 
     print(f"\n{args.runs} runs (+ a symlink to {args.linked} folders), {os.cpu_count()} cores\n")
     print("| what | numboard (s) | peer | peer (s) | ratio |")
     print("|---|---|---|---|---|")
     print(f"| first load until every run is listed | {load:.2f} | TensorBoard Rust loader | "
-          f"{rust if rust is None else f'{rust:.2f}'} | {ratio(load, rust)} |")
+          f"{'not within 600 s' if rust is None else f'{rust:.2f}'} | {ratio(load, rust)} |")
     print(f"| memory after the load (MB above empty; bytes/run) | {rss / 1e6:.0f} "
           f"({rss / args.runs:.0f}) | | | |")
     print(f"| /api/runs, all runs ({body_bytes[-1] / 1e6:.1f} MB) | {full:.3f} | | | |")
