@@ -33,10 +33,11 @@ async def healthz() -> Response:
 
 
 @router.get("/api/runs", summary="Runs with their tags, graph flag and corrupt-record count")
-def runs_route(request: Request,
-               offset: int = Query(0, ge=0, le=MAX_RUNS, description="first run to list (sorted by name)"),
-               limit: int | None = Query(None, ge=1, le=MAX_RUNS, description="most runs to list")
-               ) -> Response:
+def runs_route(
+    request: Request,
+    offset: int = Query(0, ge=0, le=MAX_RUNS, description="first run listed (by name)"),
+    limit: int | None = Query(None, ge=1, le=MAX_RUNS, description="most runs listed"),
+) -> Response:
     return json_response(runs_impl(request.app.state.store, request.app.state.sources,
                                    offset, limit))
 
