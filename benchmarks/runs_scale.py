@@ -144,11 +144,13 @@ def main() -> None:
             return ""
         return f"{b / a:,.0f}×" if b / a >= 10 else f"{b / a:.2f}×"
 
+    rust_text = ("not run (--no-rust)" if args.no_rust else "not within 600 s" if rust is None
+                 else f"{rust:.2f}")
     print(f"\n{args.runs} runs (+ a symlink to {args.linked} folders), {os.cpu_count()} cores\n")
     print("| what | numboard (s) | peer | peer (s) | ratio |")
     print("|---|---|---|---|---|")
     print(f"| first load until every run is listed | {load:.2f} | TensorBoard Rust loader | "
-          f"{'not within 600 s' if rust is None else f'{rust:.2f}'} | {ratio(load, rust)} |")
+          f"{rust_text} | {ratio(load, rust)} |")
     print(f"| memory after the load (MB above empty; bytes/run) | {rss / 1e6:.0f} "
           f"({rss / args.runs:.0f}) | | | |")
     print(f"| /api/runs, all runs ({body_bytes[-1] / 1e6:.1f} MB) | {full:.3f} | | | |")
