@@ -56,7 +56,7 @@ class RecordTail:
         size = os.fstat(f.fileno()).st_size
         if size < self.offset:
             self.error = RecordError(
-                f"{self.path!r} shrank to {size} bytes after {self.offset} had been read: it was "
+                f"the file shrank to {size} bytes after {self.offset} had been read: it was "
                 "truncated or replaced, so it is no longer followed",
                 self.offset,
             )

@@ -330,7 +330,7 @@ def _hparams_item(tag, step, wall, content: bytes) -> HParamsItem:
         return HParamsItem(tag, step, wall, None, str(exc))
 
 
-def _value_items(value, i, step, wall, plugins) -> list:
+def _value_items(value, i, step, wall, plugins, max_images=None) -> list:
     tag = value.tag
     kind = value.WhichOneof("value")
     if value.metadata.plugin_data.plugin_name == hparams.PLUGIN_NAME:  # torch sets no tensor
@@ -366,7 +366,7 @@ def _value_items(value, i, step, wall, plugins) -> list:
         w, h = _int_or_zero(blobs[0]), _int_or_zero(blobs[1])
         return [
             ImageItem(tag, step, wall, k, w, h, content_type(blob), i)
-            for k, blob in enumerate(blobs[2:])
+            for k, blob in enumerate(blobs[2:] if max_images is None else blobs[2:2 + max_images])
         ]
     if plugin == "histograms":
         item = _histogram_from_tensor(tag, step, wall, tensor)
@@ -376,14 +376,16 @@ def _value_items(value, i, step, wall, plugins) -> list:
     return []
 
 
-def normalize(event: event_pb2.Event, plugins: dict[str, str] | None = None) -> list:
-    """Items carried by one Event (see the module docstring); unknown content gives []."""
+def normalize(event: event_pb2.Event, plugins: dict[str, str] | None = None,
+              max_images: int | None = None) -> list:
+    """Items carried by one Event (see the module docstring); unknown content gives [].
+    ``max_images`` caps the images taken from one TF2 image tensor (the first ones)."""
     step, wall = event.step, event.wall_time
     kind = event.WhichOneof("what")
     if kind == "summary":
         items = []
         for i, value in enumerate(event.summary.value):
-            items.extend(_value_items(value, i, step, wall, plugins))
+            items.extend(_value_items(value, i, step, wall, plugins, max_images))
         return items
     if kind == "file_version":
         return [FileVersionItem(event.file_version)]

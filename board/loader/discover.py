@@ -1,14 +1,16 @@
 """Run discovery, as TensorBoard does it (reference/tensorboard.md §1.4).
 
 A run is every directory under a logdir that directly holds a file whose basename contains
-"tfevents"; it is named by its path relative to the logdir ("." for the logdir itself).
-Files of a run are read in name order. With `--logdir_spec name:path,…` each source's
+"tfevents" (dot-files excepted: rsync's temporaries); it is named by its path relative to the
+logdir ("." for the logdir itself, names that are not UTF-8 escaped by `escape_name`).
+Files of a run are read in name order. A `Tree` keeps the listing current incrementally. With `--logdir_spec name:path,…` each source's
 runs are prefixed by its name.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,40 +53,195 @@ def sources_for(logdir: str | os.PathLike | None, logdir_spec: str | None) -> li
     return [Source(None, Path(logdir).expanduser())]
 
 
-def run_name(source: Source, rel: str) -> str:
-    """The run name for directory `rel` (relative to the source root, "." for itself).
+def escape_name(rel: str) -> str:
+    """A relative path as display text: unchanged when it is valid UTF-8 without a
+    backslash; otherwise every backslash is doubled and every byte that is not UTF-8 is
+    shown as `\\xNN`. Collision-free: the dir whose name is the byte 0xff after `b` is
+    `b\\xff`, a dir literally named `b\\xff` is `b\\\\xff` (only escaped names hold a
+    backslash, and the escaping itself can be undone)."""
+    raw = rel.encode("utf-8", "surrogateescape")
+    if b"\\" not in raw:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
-    Directory names that are not UTF-8 (surrogate-escaped by os.fsdecode) are shown with
-    backslash escapes (`b\\xff`), so every name is valid JSON text and still unique.
-    """
-    rel = rel.replace(os.sep, "/")
-    rel = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+def run_name(source: Source, rel: str) -> str:
+    """The run name for directory `rel` (relative to the source root, "." for itself),
+    made displayable by `escape_name`."""
+    rel = escape_name(rel.replace(os.sep, "/"))
     if source.name is None:
         return rel
     return source.name if rel == "." else f"{source.name}/{rel}"
 
 
-def discover(source: Source) -> dict[str, list[str]]:
-    """Map run name -> event file paths (sorted by basename) under one source.
+def is_event_file(name: str) -> bool:
+    """A file of a run: its name contains "tfevents" and it is not a dot-file (rsync and
+    other copy tools write `.<name>.XXXXXX` temporaries next to the real file)."""
+    return EVENT_FILE_INFIX in name and not name.startswith(".")
 
-    A missing root yields {} (it may appear later). Symlinked directories are followed
-    once (a loop is cut by remembering real paths).
+
+class _Dir(NamedTuple):
+    mtime_ns: int
+    key: tuple[int, int]  # (st_dev, st_ino): a directory reached twice is listed once
+    subdirs: tuple[str, ...]
+    files: tuple[str, ...]  # event files, sorted by name
+
+
+RACY_NS = 2_000_000_000  # a listing this close to the dir's mtime is redone on the next walk
+
+
+class Tree:
+    """The event files under one source, kept current without re-listing every directory.
+
+    `walk()` visits every directory but lists only those whose mtime changed (a stat each);
+    `refresh(paths)` applies file-system events: each path created, deleted or moved is
+    added to or removed from its parent's listing, and a new directory is walked. `take()`
+    returns the event files that appeared and went since the last call. Symlinked
+    directories are followed; one reached twice (a loop, or two links to one tree) is
+    listed once.
     """
-    root = str(source.path)
-    runs: dict[str, list[str]] = {}
-    if not os.path.isdir(root):
-        return runs
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        dirnames.sort()
-        files = sorted(f for f in filenames if EVENT_FILE_INFIX in f)
-        files = [os.path.join(dirpath, f) for f in files]
-        files = [f for f in files if os.path.isfile(f)]
-        if files:
-            runs[run_name(source, os.path.relpath(dirpath, root))] = files
-    return runs
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.root = os.fspath(source.path)
+        self._dirs: dict[str, _Dir] = {}
+        self._owner: dict[tuple[int, int], str] = {}  # (dev, ino) -> the path listing it
+        self._added: set[str] = set()
+        self._removed: set[str] = set()
+        self.links: dict[str, str] = {}  # symlinked directory listed -> its real path
+        self.listed = 0  # directories listed since the last take() (observability)
+
+    def take(self) -> tuple[set[str], set[str]]:
+        """(event files added, event files removed) since the last call."""
+        added, removed = self._added - self._removed, self._removed - self._added
+        self._added, self._removed, self.listed = set(), set(), 0
+        return added, removed
+
+    def run_of(self, path: str) -> str:
+        """The run an event file of this tree belongs to (its paths all start with root)."""
+        rel = os.path.dirname(path)[len(self.root) + 1:]
+        return run_name(self.source, rel or ".")
+
+    # -- keeping the listing ------------------------------------------------------------
+    def _scan(self, path: str, st: os.stat_result) -> _Dir | None:
+        subdirs, files = [], []
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir():
+                            subdirs.append(entry.path)
+                        elif is_event_file(entry.name) and entry.is_file():
+                            files.append(entry.path)
+                    except OSError:
+                        continue
+        except OSError:
+            return None
+        self.listed += 1
+        mtime = st.st_mtime_ns
+        if time.time_ns() - mtime < RACY_NS:
+            mtime = -1  # changed just now: an entry added in the same tick could be missed
+        return _Dir(mtime, (st.st_dev, st.st_ino), tuple(sorted(subdirs)), tuple(sorted(files)))
+
+    def _set(self, path: str, entry: _Dir) -> None:
+        """Install a directory's listing, noting the files that came and went."""
+        old = self._dirs.get(path)
+        self._dirs[path] = entry
+        before = set(old.files) if old else set()
+        self._added.update(f for f in entry.files if f not in before)
+        self._removed.update(before.difference(entry.files))
+        if old is not None:
+            for sub in set(old.subdirs).difference(entry.subdirs):
+                self._forget(sub)
+
+    def _forget(self, path: str) -> None:
+        """Drop a directory and everything listed under it."""
+        entry = self._dirs.pop(path, None)
+        if entry is None:
+            return
+        self._removed.update(entry.files)
+        self.links.pop(path, None)
+        if self._owner.get(entry.key) == path:
+            del self._owner[entry.key]
+        for sub in entry.subdirs:
+            self._forget(sub)
+
+    def _visit(self, path: str, seen: set[str] | None, relist: bool) -> None:
+        """Walk from `path`, listing the directories whose mtime changed (all if `relist`)."""
+        stack = [path]
+        while stack:
+            path = stack.pop()
+            try:
+                st = os.stat(path)
+            except OSError:
+                self._forget(path)
+                continue
+            key = (st.st_dev, st.st_ino)
+            entry = self._dirs.get(path)
+            if entry is not None and entry.key != key:  # replaced by another directory
+                self._forget(path)
+                entry = None
+            if entry is None or relist or entry.mtime_ns != st.st_mtime_ns:
+                if self._owner.setdefault(key, path) != path:
+                    continue  # listed under another path
+                entry = self._scan(path, st)
+                if entry is None:
+                    self._forget(path)
+                    continue
+                self._set(path, entry)
+                if path != self.root and os.path.islink(path):
+                    self.links[path] = os.path.realpath(path)
+            if seen is not None:
+                seen.add(path)
+            stack.extend(entry.subdirs)
+
+    def walk(self) -> None:
+        """Bring the whole tree up to date (the first pass, and the polling fallback)."""
+        seen: set[str] = set()
+        if os.path.isdir(self.root):
+            self._visit(self.root, seen, relist=False)
+        for path in [p for p in self._dirs if p not in seen]:
+            self._forget(path)
+
+    def refresh(self, paths) -> None:
+        """Apply file-system events: each of `paths` was created, deleted, moved or written."""
+        for path in sorted(paths, key=len):  # parents before their children
+            if path == self.root or not os.path.isdir(self.root):
+                self.walk()
+                continue
+            up = self._dirs.get(os.path.dirname(path))
+            if up is None:
+                continue  # under a directory not listed (yet: a new one is walked whole)
+            parent = os.path.dirname(path)
+            if os.path.isdir(path):
+                if path not in up.subdirs:
+                    self._dirs[parent] = up._replace(subdirs=tuple(sorted((*up.subdirs, path))))
+                if path not in self._dirs:
+                    self._visit(path, None, relist=True)
+            elif is_event_file(os.path.basename(path)) and os.path.isfile(path):
+                if path not in up.files:
+                    self._dirs[parent] = up._replace(files=tuple(sorted((*up.files, path))))
+                    self._added.add(path)
+            elif path in up.files or path in up.subdirs:  # gone
+                self._dirs[parent] = up._replace(
+                    subdirs=tuple(p for p in up.subdirs if p != path),
+                    files=tuple(p for p in up.files if p != path))
+                if path in up.files:
+                    self._removed.add(path)
+                self._forget(path)
+
+    def watch_roots(self) -> dict[str, str]:
+        """{directory to watch: the path this tree knows it by}: the root, and the real
+        directory of every symlinked directory listed (watches do not follow links)."""
+        if not os.path.isdir(self.root):
+            return {}
+        return {os.path.realpath(self.root): self.root,
+                **{real: link for link, real in self.links.items()}}
+
+    def files(self) -> list[str]:
+        """Every event file listed."""
+        return [f for d in self._dirs.values() for f in d.files]
+

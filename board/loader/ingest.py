@@ -11,11 +11,18 @@ Restart purge follows TensorBoard's EventAccumulator._MaybePurgeOrphanedData:
   the run with step >= s;
 - older or unversioned files: a summary event whose step is below the run's most recent
   summary step drops, in the tags of that event, every point with step >= its step.
+The rule for restarts without SessionLog.START across files (tensorboardX, torch) lives in
+`board.store` (`ScalarSeries.extend`), with the rest of the purge rules.
+
+An image value keeps at most MAX_IMAGE_SAMPLES samples (normalize stops there; the rest are
+only counted, in the run's `dropped_image_samples`), so a record of any number of images costs
+little more than its parsing.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 
@@ -31,11 +38,11 @@ from writer.events import (
     TextItem,
     normalize,
     parse_event,
+    string_values,
 )
 
-from ..store import ImageSample, ImageStep, RunData, ScalarSeries, Store
+from ..store import HistogramStep, ImageSample, ImageStep, Store, Update
 from . import fastscalars
-from .extras import apply_extras
 
 log = logging.getLogger("board.loader")
 
@@ -72,67 +79,30 @@ def file_version_of(data: bytes, default: float | None) -> float | None:
     return default
 
 
-class Batch:
-    """Pending updates for one run, applied to the store in one locked step."""
-
-    def __init__(self) -> None:
-        self.scalars: dict[str, tuple[list, list, list]] = {}
-        self.images: dict[str, dict[int, ImageStep]] = {}
-        self.histograms: dict[str, dict[int, HistogramItem]] = {}
-        self.graph: bytes | None = None
-        self.graph_step = 0
-        self.corrupt = 0
-        self.last_wall_time: float | None = None
-        self.extras: list = []  # TextItem / HParamsItem, in file order (board.loader.extras)
-
-    def empty(self) -> bool:
-        return not (self.scalars or self.images or self.histograms or self.graph or self.corrupt
-                    or self.extras)
+MAX_IMAGE_SAMPLES = 1000  # images kept per image value; the rest are counted, not indexed
 
 
-def apply_batch(store: Store, run: str, batch: Batch) -> None:
-    """Move a batch into the store and announce what changed. Takes the store lock."""
-    if batch.empty():
-        return
-    with store.lock:
-        data = store.run(run)
-        for tag, (steps, walls, values) in batch.scalars.items():
-            series = data.scalars.get(tag)
-            if series is None:
-                series = data.scalars[tag] = ScalarSeries()
-            series.extend(steps, walls, values)
-            store.note_change(run, "scalars", tag, steps[-1])
-        for tag, steps in batch.images.items():
-            data.images.setdefault(tag, {}).update(steps)
-            store.note_change(run, "images", tag, max(steps))
-        for tag, steps in batch.histograms.items():
-            data.histograms.setdefault(tag, {}).update(steps)
-            store.note_change(run, "histograms", tag, max(steps))
-        if batch.graph is not None:
-            data.graph = batch.graph
-            data.graph_version += 1
-            store.note_change(run, "graphs", "", batch.graph_step)
-        if batch.extras:
-            apply_extras(store, run, data, batch.extras)
-        if batch.corrupt:
-            data.corrupt_records += batch.corrupt
-            store.version += 1
-        if batch.last_wall_time is not None:
-            data.last_wall_time = max(data.last_wall_time or 0.0, batch.last_wall_time)
-        if not (batch.scalars or batch.images or batch.histograms or batch.graph or batch.extras):
-            store.note_change(run, "runs", "", 0)
+def _histogram(item: HistogramItem, path: str) -> HistogramStep:
+    """A stored histogram row: bucket edges and counts as float64 arrays."""
+    return HistogramStep(item.step, item.wall_time, item.min, item.max, item.num, item.sum,
+                         item.sum_squares, np.asarray(item.bucket_limits, np.float64),
+                         np.asarray(item.bucket_counts, np.float64), path)
 
 
-def _purge(store: Store, run: str, batch: Batch, step: int, tags: set[str] | None) -> Batch:
-    """Apply what is pending, then drop data with step >= `step`. Returns a fresh batch."""
-    apply_batch(store, run, batch)
-    with store.lock:
-        data: RunData = store.run(run)
-        dropped = data.purge_from(step, tags)
-        store.note_change(run, "runs", "", step)
+def _purge(store: Store, run: str, update: Update, step: int, tags: set[str] | None) -> Update:
+    """Apply what is pending, then drop data with step >= `step`. Returns a fresh update."""
+    store.apply(run, update)
+    dropped = store.purge(run, step, tags)
     where = "all tags" if tags is None else ", ".join(sorted(tags))
     log.info("run %r: restart at step %d purged %d points (%s)", run, step, dropped, where)
-    return Batch()
+    return Update(update.path)
+
+
+def _apply(store: Store, run: str, update: Update) -> None:
+    dropped = store.apply(run, update)
+    if dropped:
+        log.info("run %r: %s went back to earlier steps; %d older points replaced", run,
+                 os.path.basename(update.path), dropped)
 
 
 FAST_MIN_RUN = 32  # shorter stretches of plain scalars are not worth a numpy pass
@@ -193,28 +163,27 @@ def _ingest_fast(store: Store, state: RunState, path: str, fast, lo: int, hi: in
     walls, values, tag_id = fast.wall_time[lo:hi], fast.value[lo:hi], fast.tag_id[lo:hi]
     order = np.argsort(tag_id, kind="stable")
     cuts = np.flatnonzero(np.diff(tag_id[order])) + 1
-    batch = Batch()
+    update = Update(path)
     for group in np.split(order, cuts):
         tag = fast.tags[int(tag_id[group[0]])]
-        batch.scalars[tag] = (steps[group], walls[group], values[group])
-    batch.last_wall_time = float(walls.max())
-    apply_batch(store, state.name, batch)
+        update.scalars[tag] = (steps[group], walls[group], values[group])
+    update.last_wall_time = float(walls.max())
+    _apply(store, state.name, update)
 
 
 def _ingest_slow(store: Store, state: RunState, path: str, records) -> None:
     """Decode records one by one with protobuf (writer.events) and apply them in order."""
     run = state.name
-    batch = Batch()
-    scalars = batch.scalars
+    update = Update(path)
     for rec in records:
         try:
             event = parse_event(rec.data)
-            items = normalize(event, state.plugins)
+            items = normalize(event, state.plugins, MAX_IMAGE_SAMPLES)
         except Exception as exc:  # EventParseError is the contract; any other
             # failure on one record's bytes must cost that record only, never the batch.
-            batch.corrupt += 1
-            log.warning("run %r: skipped undecodable record at %s:%d (%s)", run, path,
-                        rec.offset, exc)
+            update.corrupt += 1
+            log.warning("run %r: skipped undecodable record at byte %d of %s (%s)", run,
+                        rec.offset, os.path.basename(path), exc)
             continue
         step = event.step
         for item in items:
@@ -222,51 +191,57 @@ def _ingest_slow(store: Store, state: RunState, path: str, records) -> None:
             if kind is FileVersionItem:
                 state.file_version = _version_number(item.version)
             elif kind is SessionStartItem and (state.file_version or 0) >= 2:
-                batch = _purge(store, run, batch, item.step, None)
-                scalars = batch.scalars
+                update = _purge(store, run, update, item.step, None)
         if event.HasField("summary"):
             if (state.file_version or 0) < 2 and step < state.most_recent_step:
-                batch = _purge(store, run, batch, step, {v.tag for v in event.summary.value})
-                scalars = batch.scalars
+                update = _purge(store, run, update, step, {v.tag for v in event.summary.value})
             state.most_recent_step = step
-        for item in items:
-            kind = type(item)
-            if kind is ScalarItem:
-                cols = scalars.get(item.tag)
-                if cols is None:
-                    cols = scalars[item.tag] = ([], [], [])
-                cols[0].append(item.step)
-                cols[1].append(item.wall_time)
-                cols[2].append(item.value)
-            elif kind is ImageItem:
-                sample = ImageSample(item.index, item.width, item.height, item.content_type,
-                                     path, rec.offset, item.value_index)
-                by_step = batch.images.setdefault(item.tag, {})
-                prev = by_step.get(item.step)
-                # Samples of one event accumulate; a later event at the same step replaces.
-                same_event = prev is not None and prev.samples[0].offset == rec.offset \
-                    and prev.samples[0].path == path
-                samples = (prev.samples if same_event else ()) + (sample,)
-                by_step[item.step] = ImageStep(item.step, item.wall_time, samples)
-            elif kind is HistogramItem:
-                batch.histograms.setdefault(item.tag, {})[item.step] = item
-            elif kind is TextItem or kind is HParamsItem:
-                batch.extras.append(item)
-            elif kind is GraphItem:
-                # As TensorBoard: a graph_def wins over the graph inside a meta_graph_def.
-                from_meta = event.HasField("meta_graph_def")
-                if not from_meta or state.graph_from_meta or batch.graph is None and \
-                        not _has_graph(store, run):
-                    batch.graph = item.graph_def
-                    batch.graph_step = item.step
-                    state.graph_from_meta = from_meta
+        _add_items(store, state, update, items, path, rec.offset, event)
         if event.wall_time:
-            batch.last_wall_time = event.wall_time
-    apply_batch(store, run, batch)
+            update.last_wall_time = event.wall_time
+    _apply(store, run, update)
 
 
-
-def _has_graph(store: Store, run: str) -> bool:
-    with store.lock:
-        data = store.runs.get(run)
-        return data is not None and data.graph is not None
+def _add_items(store: Store, state: RunState, update: Update, items, path: str, offset: int,
+               event) -> None:
+    """Add one record's items to `update` (linear in the number of items)."""
+    scalars = update.scalars
+    samples: dict[tuple[str, int], list] = {}  # this record's images, per (tag, step)
+    for item in items:
+        kind = type(item)
+        if kind is ScalarItem:
+            cols = scalars.get(item.tag)
+            if cols is None:
+                cols = scalars[item.tag] = ([], [], [])
+            cols[0].append(item.step)
+            cols[1].append(item.wall_time)
+            cols[2].append(item.value)
+        elif kind is ImageItem:
+            samples.setdefault((item.tag, item.step), []).append(ImageSample(
+                item.index, item.width, item.height, item.content_type, path, offset,
+                item.value_index))
+        elif kind is HistogramItem:
+            update.histograms.setdefault(item.tag, {})[item.step] = _histogram(item, path)
+        elif kind is TextItem or kind is HParamsItem:
+            update.extras.append(item)
+        elif kind is GraphItem:
+            # As TensorBoard: a graph_def wins over the graph inside a meta_graph_def.
+            from_meta = event.HasField("meta_graph_def")
+            if not from_meta or state.graph_from_meta or update.graph is None and \
+                    not store.has_graph(state.name):
+                update.graph = item.graph_def
+                update.graph_step = item.step
+                state.graph_from_meta = from_meta
+    dropped = 0
+    for (tag, step), kept in samples.items():
+        # A later record at the same step replaces the earlier one's samples.
+        update.images.setdefault(tag, {})[step] = ImageStep(step, event.wall_time,
+                                                            tuple(kept))
+        if len(kept) >= MAX_IMAGE_SAMPLES:  # normalize stopped there: count the rest
+            tensor = event.summary.value[kept[0].value_index].tensor
+            dropped += max(0, len(string_values(tensor)) - 2 - len(kept))
+    if dropped:
+        update.dropped_samples += dropped
+        log.warning("run %r: an image value at byte %d of %s holds more than %d samples; "
+                    "%d are not shown", state.name, offset, os.path.basename(path),
+                    MAX_IMAGE_SAMPLES, dropped)

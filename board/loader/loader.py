@@ -1,10 +1,18 @@
 """The background loader: discovers runs, tails their event files, fills the Store.
 
-One thread reads; the request path never does. Each cycle rediscovers runs (new runs and
-files appear live), then reads every file whose size changed since it was last read,
-in name order within a run. A cycle starts when `watchfiles` reports a change under a
-logdir (inotify where available) or, as the polling fallback, every `reload_interval`
-seconds. A logdir that does not exist yet is polled until it appears.
+One thread reads; the request path never does. A cycle starts when the watcher (watch.py:
+inotify where available) reports a change under a logdir, or every `reload_interval`
+seconds. While events are reported, a cycle applies them to the directory listing
+(discover.Tree.refresh) and reads only the files they name: 100,000 idle runs cost
+nothing. Without events (a platform or file system without them, the watch limit reached)
+every cycle walks the logdirs, listing only the directories whose mtime changed, and reads
+every file whose size changed; a full walk also runs every FULL_WALK_EVERY seconds as a
+safety net. Files of a run are read in name order. A logdir that does not exist yet is
+polled until it appears.
+
+Files that go away take their points with them (Store.drop_file); a run left without
+files is removed. A file replaced by rename (another inode at the path) or truncated is
+re-read from the start after its old points are dropped, so nothing is served twice.
 
 Big files never read before (the initial load of a large logdir) are framed and decoded in
 forked worker processes (parallel.py) while this thread applies their results in order; a
@@ -20,11 +28,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 
+from writer.event_file import RecordTail
+
+from ..store import Update
 from . import parallel
-from .discover import Source, discover
-from .ingest import Batch, RunState, apply_batch, file_version_of, ingest, ingest_mixed
+from .discover import Source, Tree, escape_name
+from .ingest import RunState, file_version_of, ingest, ingest_mixed
+from .watch import Watcher
 
 log = logging.getLogger("board.loader")
 
@@ -32,6 +45,8 @@ MAX_OPEN = 64
 WORKER_TIMEOUT = 300.0  # seconds a worker may take for one file before we read it here
 TRIM_AFTER = 100_000  # records read in one cycle before returning freed heap to the OS
 CHUNK_RECORDS = 50_000  # records applied to the store per locked step (bounds latency)
+MISSING_POLL = 1.0  # seconds between looks for a missing logdir while watching
+FULL_WALK_EVERY = 60.0  # seconds between full walks while file-system events drive cycles
 
 
 def release_free_memory() -> None:
@@ -45,19 +60,33 @@ def release_free_memory() -> None:
         pass  # not glibc: nothing to do
 
 
+HEAD_BYTES = 64  # the start of a file (its file_version record, with its creation time)
+
+
+def read_head(path: str) -> bytes:
+    """The first HEAD_BYTES of a file (fewer if it is shorter; b"" if unreadable)."""
+    try:
+        with open(path, "rb", buffering=0) as f:
+            return f.read(HEAD_BYTES)
+    except OSError:
+        return b""
+
+
 class FileState:
-    __slots__ = ("path", "run", "tail", "size", "error_reported")
+    __slots__ = ("path", "run", "tail", "size", "key", "head", "error_reported")
 
     def __init__(self, path: str, run: str) -> None:
         self.path = path
         self.run = run
         self.tail = None
         self.size = -1
+        self.key: tuple[int, int] | None = None  # (st_dev, st_ino) of the file being read
+        self.head = b""  # its first bytes: a new file at a reused inode starts differently
         self.error_reported = False
 
 
 class Loader:
-    """Owns the reading thread and the watcher thread for a set of sources."""
+    """Owns the reading thread and the file watcher for a set of sources."""
 
     def __init__(self, store, sources: list[Source], reload_interval: float = 2.0,
                  watch: bool = True, parallel: bool = True) -> None:
@@ -67,14 +96,18 @@ class Loader:
         self.reload_interval = max(0.05, float(reload_interval))
         self.watch = watch
         self.parallel = parallel
+        self._trees = [Tree(source) for source in sources]
         self._runs: dict[str, RunState] = {}
         self._files: dict[str, FileState] = {}
+        self._run_files: dict[str, set[str]] = {}
         self._open: OrderedDict[str, FileState] = OrderedDict()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._watching: set[str] = set()
+        self._watcher: Watcher | None = None
+        self._last_walk = -float("inf")
         self.cycles = 0
+        self.walks = 0  # cycles that walked every directory (the rest applied events)
         self._records_this_cycle = 0
 
     # -- lifecycle -------------------------------------------------------------------
@@ -89,8 +122,10 @@ class Loader:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        for thread in self._threads:  # watchers are daemons and notice within a second
-            thread.join(timeout if thread.name == "board-loader" else 0.05)
+        for thread in self._threads:
+            thread.join(timeout)
+        if self._watcher is not None:
+            self._watcher.stop()
         for fs in self._open.values():
             fs.tail.close()
         self._open.clear()
@@ -105,29 +140,53 @@ class Loader:
             if self.once:
                 self._stop.wait()
                 return
-            self._start_watchers()
-            self._wake.wait(self.reload_interval)
+            self._start_watching()
+            self._wake.wait(self._pause())
             self._wake.clear()
+
+    def _pause(self) -> float:
+        """Seconds until the next cycle without an event: a logdir that is missing (not
+        made yet, or deleted to start again) is looked for every second while watching."""
+        if self.watch and not all(os.path.isdir(t.root) for t in self._trees):
+            return min(self.reload_interval, MISSING_POLL)
+        return self.reload_interval
+
+    @property
+    def watching(self) -> bool:
+        """Whether cycles apply file-system events instead of walking every directory."""
+        return self._watcher is not None and self._watcher.alive()
 
     # -- one pass ----------------------------------------------------------------------
     def cycle(self) -> None:
-        """Discover runs and read everything new once. Safe to call directly (tests)."""
+        """Bring the runs up to date and read everything new once. Safe to call directly
+        (tests): without a watcher every call walks the logdirs."""
         self.cycles += 1
         self._records_this_cycle = 0
-        work = []
-        for source in self.sources:
-            for run, paths in discover(source).items():
-                state = self._runs.get(run)
-                if state is None:
-                    state = self._runs[run] = RunState(run)
-                    with self.store.lock:
-                        self.store.run(run)
-                        self.store.note_change(run, "runs", "", 0)
-                for path in paths:
-                    fs = self._files.get(path)
-                    if fs is None:
-                        fs = self._files[path] = FileState(path, run)
-                    work.append((state, fs))
+        changed = self._watcher.take() if self.watching else None
+        if time.monotonic() - self._last_walk > FULL_WALK_EVERY:
+            changed = None  # a safety net for events a file system does not report
+        if changed is None:
+            self.walks += 1
+            self._last_walk = time.monotonic()
+        touched: set[str] = set()
+        for tree in self._trees:
+            if changed is None or not self._watcher.covers(os.path.realpath(tree.root)):
+                tree.walk()
+            else:
+                tree.refresh(changed)
+            added, removed = tree.take()
+            for path in sorted(removed):
+                self._forget_file(path)
+            for path in sorted(added):
+                self._add_file(path, tree.run_of(path))
+            touched |= added
+        if changed is not None:
+            touched |= {p for p in changed if p in self._files}
+            files = [self._files[p] for p in touched]
+        else:
+            files = list(self._files.values())
+        files.sort(key=lambda f: (f.run, f.path))
+        work = [(self._runs[fs.run], fs) for fs in files]
         executor, futures = self._submit_parallel(work)
         try:
             for state, fs in work:
@@ -144,6 +203,36 @@ class Loader:
         self.store.loading = False
         if self._records_this_cycle > TRIM_AFTER:
             release_free_memory()
+
+    def _add_file(self, path: str, run: str) -> None:
+        if path in self._files:
+            return
+        if run not in self._runs:
+            self._runs[run] = RunState(run)
+            self.store.add_run(run)
+        self._files[path] = FileState(path, run)
+        self._run_files.setdefault(run, set()).add(path)
+
+    def _forget_file(self, path: str) -> None:
+        """An event file went away: its points go; a run left without files goes too."""
+        fs = self._files.pop(path, None)
+        if fs is None:
+            return
+        self._close(fs)
+        dropped = self.store.drop_file(fs.run, path)
+        log.info("run %r: %s was deleted; %d points dropped", fs.run,
+                 os.path.basename(path), dropped)
+        files = self._run_files.get(fs.run, set())
+        files.discard(path)
+        if not files:
+            self._run_files.pop(fs.run, None)
+            self._runs.pop(fs.run, None)
+            self.store.remove_run(fs.run)
+
+    def _close(self, fs: FileState) -> None:
+        if fs.tail is not None:
+            fs.tail.close()
+        self._open.pop(fs.path, None)
 
     def _submit_parallel(self, work):
         """Start decoding big never-read files in worker processes (see parallel.py)."""
@@ -179,6 +268,11 @@ class Loader:
             version = file_version_of(first.data, version)
         if (version or 0) < 2:  # legacy purge rules need every record: read here
             return self._read_file(state, fs)
+        try:
+            st = os.stat(fs.path)
+        except OSError:
+            return  # deleted meanwhile: the next walk or event forgets it
+        fs.key, fs.head = (st.st_dev, st.st_ino), read_head(fs.path)
         fs.tail = parallel.tail_after(result)
         self._touch(fs)
         self._records_this_cycle += result.count
@@ -191,13 +285,19 @@ class Loader:
 
     def _read_file(self, state: RunState, fs: FileState) -> None:
         try:
-            size = os.stat(fs.path).st_size
+            st = os.stat(fs.path)
         except OSError:
-            return  # deleted or unreadable: try again next cycle
-        if size == fs.size or (fs.tail is not None and fs.tail.error is not None):
+            return  # deleted or unreadable: the next walk or event forgets it
+        key, size = (st.st_dev, st.st_ino), st.st_size
+        if key == fs.key and size == fs.size:
             return
-        from writer.event_file import RecordTail
-
+        if fs.key is not None and self._replaced(fs, key, size):
+            self._restart_file(state, fs)
+        fs.key = key
+        if len(fs.head) < HEAD_BYTES:
+            fs.head = read_head(fs.path)
+        if fs.tail is not None and fs.tail.error is not None:
+            return
         if fs.tail is None:
             fs.tail = RecordTail(fs.path)
         self._touch(fs)
@@ -218,21 +318,44 @@ class Loader:
                 break
         fs.size = size
 
+    @staticmethod
+    def _replaced(fs: FileState, key: tuple[int, int], size: int) -> bool:
+        """Another file at the same path: a new inode, a shrink, or other first bytes (an
+        inode number the file system reused)."""
+        if key != fs.key or fs.tail is not None and size < fs.tail.offset:
+            return True
+        return bool(fs.head) and read_head(fs.path)[: len(fs.head)] != fs.head
+
+    def _restart_file(self, state: RunState, fs: FileState) -> None:
+        """The file was replaced (another inode at its path) or truncated: forget what it
+        gave and read it again from the start, so no point is served twice."""
+        dropped = self.store.drop_file(state.name, fs.path)
+        log.info("run %r: %s was replaced; re-reading it (%d points dropped first)",
+                 state.name, os.path.basename(fs.path), dropped)
+        self._close(fs)
+        fs.tail, fs.size, fs.head, fs.error_reported = None, -1, b"", False
+        state.most_recent_step = -1  # the legacy out-of-order rule restarts with the file
+
     def _count_corrupt(self, state: RunState, fs: FileState, count: int) -> None:
-        batch = Batch()
-        batch.corrupt = count
-        apply_batch(self.store, state.name, batch)
+        update = Update(fs.path)
+        update.corrupt = count
+        self.store.apply(state.name, update)
         log.warning("run %r: skipped %d record(s) with a bad data CRC in %s", state.name, count,
-                    fs.path)
+                    os.path.basename(fs.path))
 
     def _report_error(self, state: RunState, fs: FileState) -> None:
         if fs.tail.error is not None and not fs.error_reported:
             fs.error_reported = True
-            message = f"{os.path.basename(fs.path)}: {fs.tail.error}"
+            message = f"{self._display(fs)}: {fs.tail.error}".replace(fs.path, self._display(fs))
             log.error("run %r: stopped reading %s", state.name, message)
-            with self.store.lock:
-                self.store.run(state.name).errors.append(message)
-                self.store.note_change(state.name, "runs", "", 0)
+            self.store.add_error(state.name, message)
+
+    def _display(self, fs: FileState) -> str:
+        """The file's path relative to its logdir, as shown in /api/runs (escaped as run
+        names are): errors never show where the logdir lives."""
+        tree = next((t for t in self._trees if fs.path.startswith(t.root + os.sep)), None)
+        rel = os.path.relpath(fs.path, tree.root) if tree else os.path.basename(fs.path)
+        return escape_name(rel.replace(os.sep, "/"))
 
     def _touch(self, fs: FileState) -> None:
         self._open[fs.path] = fs
@@ -242,29 +365,16 @@ class Loader:
             old.tail.close()
 
     # -- change detection ---------------------------------------------------------------
-    def _start_watchers(self) -> None:
+    def _start_watching(self) -> None:
+        """Watch every logdir that exists and the symlinked directories under it; when the
+        watches change, the next cycle walks once more (what changed before they began)."""
         if not self.watch:
             return
-        for source in self.sources:
-            root = str(source.path)
-            if root in self._watching or not os.path.isdir(root):
-                continue
-            self._watching.add(root)
-            thread = threading.Thread(target=self._watch, args=(root,), daemon=True,
-                                      name=f"board-watch-{len(self._watching)}")
-            thread.start()
-            self._threads.append(thread)
-
-    def _watch(self, root: str) -> None:
-        try:
-            import watchfiles
-
-            for _changes in watchfiles.watch(root, stop_event=self._stop, debounce=50,
-                                             step=20, rust_timeout=1000, yield_on_timeout=False,
-                                             raise_interrupt=False):
-                self._wake.set()
-        except Exception as exc:  # e.g. inotify limits: polling still works
-            log.warning("watching %s failed (%s); polling every %.1fs", root, exc,
-                        self.reload_interval)
-        finally:
-            self._watching.discard(root)
+        if self._watcher is None:
+            self._watcher = Watcher(self._wake)
+        wanted: dict[str, str] = {}
+        for tree in self._trees:
+            wanted.update(tree.watch_roots())
+        if self._watcher.sync(wanted):
+            self._last_walk = -float("inf")
+            self._wake.set()

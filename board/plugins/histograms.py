@@ -47,10 +47,10 @@ def merge_buckets(limits, counts, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def histograms_impl(store: Store, run: str, tag: str) -> dict:
-    data = require_run(store, run)
+    require_run(store, run)
     steps = store.histograms(run, tag)
     if not steps:
-        raise tag_not_found(run, tag, "histogram", list(data.histograms))
+        raise tag_not_found(store, run, tag, "histograms")
     body = []
     for i in spread(len(steps), MAX_STEPS):
         h = steps[i]

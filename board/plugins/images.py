@@ -20,10 +20,10 @@ router = APIRouter()
 
 
 def _steps_or_404(store: Store, run: str, tag: str) -> list[ImageStep]:
-    data = require_run(store, run)
+    require_run(store, run)
     steps = store.images(run, tag)
     if not steps:
-        raise tag_not_found(run, tag, "image", list(data.images))
+        raise tag_not_found(store, run, tag, "images")
     return steps
 
 
@@ -67,14 +67,9 @@ def image_impl(store: Store, run: str, tag: str, step: int | None, index: int) -
 def tb_tags_impl(store: Store) -> dict:
     """TensorBoard's /data/plugin/images/tags: {run: {tag: {displayName, description,
     samples}}}."""
-    with store.lock:
-        out = {}
-        for name, data in sorted(store.runs.items()):
-            out[name] = {tag: {"displayName": tag, "description": "",
-                               "samples": max((len(s.samples) for s in by_step.values()),
-                                              default=0)}
-                         for tag, by_step in sorted(data.images.items()) if by_step}
-        return out
+    return {name: {tag: {"displayName": tag, "description": "", "samples": samples}
+                   for tag, samples in tags.items()}
+            for name, tags in store.tag_listing("images").items()}
 
 
 @router.get("/api/images", summary="Steps and samples of one image tag")

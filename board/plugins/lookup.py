@@ -4,7 +4,7 @@ keys into the store, never paths (SPEC §9)."""
 from __future__ import annotations
 
 from ..errors import NotFound
-from ..store import RunData, Store
+from ..store import Store
 
 _LIST_LIMIT = 20
 
@@ -16,14 +16,16 @@ def _known(names) -> str:
     return f"{shown}{more}" if names else "none yet"
 
 
-def require_run(store: Store, run: str) -> RunData:
-    data = store.get_run(run)
-    if data is None:
+def require_run(store: Store, run: str) -> None:
+    """Raise NotFound (listing the known runs) unless the store knows `run`."""
+    if not store.has_run(run):
         raise NotFound(f"unknown run {run!r}; known runs: {_known(store.run_names())} "
                        "(see /api/runs)")
-    return data
 
 
-def tag_not_found(run: str, tag: str, plugin: str, known) -> NotFound:
-    return NotFound(f"run {run!r} has no {plugin} tag {tag!r}; its {plugin} tags: "
-                    f"{_known(known)}")
+def tag_not_found(store: Store, run: str, tag: str, plugin: str) -> NotFound:
+    """The 404 for a run without `tag`; `plugin` is "scalars", "images", "histograms"
+    or "text"."""
+    kind = plugin.rstrip("s")
+    return NotFound(f"run {run!r} has no {kind} tag {tag!r}; its {kind} tags: "
+                    f"{_known(store.tags(run, plugin))}")

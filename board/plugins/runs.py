@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ..responses import json_response
 from ..store import Store
 
 router = APIRouter()
+MAX_RUNS = 1 << 31  # bound of the paging parameters (integers past it are a 422)
 
 
-def runs_impl(store: Store, sources=()) -> dict:
+def runs_impl(store: Store, sources=(), offset: int = 0, limit: int | None = None) -> dict:
     """Every run (sorted by name) with its tags per plugin, graph flag and health; plus the
-    watched logdir(s) as given on the command line (`logdir`, or `logdirs` for a spec)."""
-    with store.lock:
-        runs = [{
-            "name": name,
-            "tags": {"scalars": sorted(d.scalars),
-                     "images": sorted(t for t, s in d.images.items() if s),
-                     "histograms": sorted(t for t, s in d.histograms.items() if s)},
-            "has_graph": d.graph is not None,
-            "corrupt_records": d.corrupt_records,
-            "errors": list(d.errors),
-            "last_wall_time": d.last_wall_time,
-        } for name, d in sorted(store.runs.items())]
-        body = {"runs": runs, "loading": store.loading, "version": store.version}
+    watched logdir(s) as given on the command line (`logdir`, or `logdirs` for a spec).
+    `offset`/`limit` page through the runs; `total` counts them all."""
+    version, loading = store.version, store.loading  # read first: never newer than the runs
+    runs, total = store.listing(offset, limit)
+    body = {"runs": runs, "total": total, "offset": offset, "loading": loading,
+            "version": version}
     if len(sources) == 1 and sources[0].name is None:
         body["logdir"] = str(sources[0].path)
     elif sources:
@@ -39,8 +33,13 @@ async def healthz() -> Response:
 
 
 @router.get("/api/runs", summary="Runs with their tags, graph flag and corrupt-record count")
-def runs_route(request: Request) -> Response:
-    return json_response(runs_impl(request.app.state.store, request.app.state.sources))
+def runs_route(
+    request: Request,
+    offset: int = Query(0, ge=0, le=MAX_RUNS, description="first run listed (by name)"),
+    limit: int | None = Query(None, ge=1, le=MAX_RUNS, description="most runs listed"),
+) -> Response:
+    return json_response(runs_impl(request.app.state.store, request.app.state.sources,
+                                   offset, limit))
 
 
 @router.get("/data/runs", summary="TensorBoard-compatible run list")

@@ -72,9 +72,9 @@ def _encode(name: str, data, sessions: dict) -> tuple[bytes, bytes]:
     return row, deflate_segment(row)
 
 
-def refresh(store: Store, cache: TableCache) -> None:
-    """Bring `cache` up to the store's version. Caller holds both locks."""
-    runs = store.runs
+def refresh(store: Store, cache: TableCache, runs) -> None:
+    """Bring `cache` up to the store's version; `runs` is what `store.reading()` gives.
+    Caller holds the cache's lock and the store's."""
     sessions = runs_table.session_hparams(runs)
     changed = _changed_runs(store, cache)
     gone = cache.rows.keys() - runs.keys()
@@ -107,9 +107,9 @@ def refresh(store: Store, cache: TableCache) -> None:
 
 def runs_table_bytes(store: Store, cache: TableCache, gzip: bool = False) -> bytes:
     """The /api/runs/table body as JSON bytes (or their gzip)."""
-    with cache.lock, store.lock:
+    with cache.lock, store.reading() as runs:
         if cache.version != store.version:
-            refresh(store, cache)
+            refresh(store, cache, runs)
         return cache.gzipped if gzip else cache.body
 
 

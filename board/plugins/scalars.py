@@ -36,10 +36,10 @@ router = APIRouter()
 
 
 def series_or_404(store: Store, run: str, tag: str) -> ScalarSnapshot:
-    data = require_run(store, run)
+    require_run(store, run)
     snap = store.scalars(run, tag)
     if snap is None:
-        raise tag_not_found(run, tag, "scalar", list(data.scalars))
+        raise tag_not_found(store, run, tag, "scalars")
     return snap
 
 
@@ -151,10 +151,8 @@ def tb_rows(snap: ScalarSnapshot) -> list:
 
 def tb_tags_impl(store: Store) -> dict:
     """TensorBoard's /data/plugin/scalars/tags body: {run: {tag: {displayName, description}}}."""
-    with store.lock:
-        return {name: {tag: {"displayName": tag, "description": ""}
-                       for tag in sorted(data.scalars)}
-                for name, data in sorted(store.runs.items())}
+    return {name: {tag: {"displayName": tag, "description": ""} for tag in tags}
+            for name, tags in store.tag_listing("scalars").items()}
 
 
 @router.get("/api/scalars", summary="One scalar series, downsampled, windowed or smoothed")

@@ -27,16 +27,15 @@ def _step(item) -> dict:
 
 
 def text_impl(store: Store, run: str, tag: str) -> dict:
-    data = require_run(store, run)
+    require_run(store, run)
     items = store.texts(run, tag)
     if not items:
-        raise tag_not_found(run, tag, "text", list(data.texts))
+        raise tag_not_found(store, run, tag, "text")
     return {"run": run, "tag": tag, "steps": [_step(item) for item in items]}
 
 
 def text_tags_impl(store: Store) -> dict:
-    with store.lock:
-        return {name: sorted(d.texts) for name, d in sorted(store.runs.items())}
+    return {name: list(tags) for name, tags in store.tag_listing("text").items()}
 
 
 @router.get("/api/text", summary="Every step of one text tag, rendered as safe HTML")

@@ -235,7 +235,7 @@ def test_reload_interval_zero_loads_once(tmp_path):
     loader.start()
     try:
         wait_until(lambda: not store.loading, "the first pass")
-        assert loader.cycles == 1 and loader._watching == set()
+        assert loader.cycles == 1 and not loader.watching
         assert store.scalars("r", "x").step.tolist() == [1]
     finally:
         loader.stop()
