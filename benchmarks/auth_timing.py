@@ -42,8 +42,9 @@ def main() -> None:
     n = ap.parse_args().requests
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory() as logdir:
-        proc = subprocess.Popen([str(BOARD), "--logdir", logdir, "--port", "0", "--auth_token",
-                                 token], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([str(BOARD), "--logdir", logdir, "--port", "0",
+                                 f"--auth_token={token}"],  # the token may start with "-"
+                                stdout=subprocess.PIPE, text=True)
         try:
             url = re.search(r"http://\S+", proc.stdout.readline()).group(0)
             samples = {name: [] for name in cases(token)}

@@ -20,7 +20,7 @@ from relsupport import BoardProcess, record_figure, wait_for
 
 from writer import SummaryWriter
 
-TOKEN = secrets.token_urlsafe(24)
+TOKEN = secrets.token_urlsafe(24)  # may start with "-": passed as --auth_token=TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EXTRA_PATHS = ["/", "/static/plotly.min.js", "/openapi.json", "/docs", "/api/stream",
                "/healthz", "/no/such/page", "/index.html"]
@@ -61,7 +61,7 @@ def board(tmp_path_factory):
     with SummaryWriter(root / "logs" / "train") as w:
         for s in range(10):
             w.add_scalar("loss", 1.0 / (s + 1), s)
-    b = BoardProcess(root / "logs", "--reload_interval", "0.2", "--auth_token", TOKEN,
+    b = BoardProcess(root / "logs", "--reload_interval", "0.2", f"--auth_token={TOKEN}",
                      log_path=root / "board.log")
     wait_for(lambda: total_points_auth(b) == 10, 30, "the train run (with the token)")
     yield b
