@@ -38,8 +38,8 @@ def select_series(store: Store, runs: list[str] | None, tags: list[str] | None
     names = store.run_names() if not runs else list(dict.fromkeys(runs))
     chosen = []
     for run in names:
-        data = require_run(store, run)
-        wanted = sorted(data.scalars) if not tags else list(dict.fromkeys(tags))
+        require_run(store, run)
+        wanted = store.tags(run, "scalars") if not tags else list(dict.fromkeys(tags))
         for tag in wanted:
             snap = store.scalars(run, tag)
             if snap is not None:

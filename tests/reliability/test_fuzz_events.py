@@ -24,7 +24,7 @@ from writer.proto import event_pb2, summary_pb2, tensor_pb2
 
 COUNTS: collections.Counter = collections.Counter()
 ITEM_TYPES = ("ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem",
-              "FileVersionItem")
+              "FileVersionItem", "TextItem", "HParamsItem")
 
 
 @pytest.fixture(scope="module", autouse=True)
