@@ -78,83 +78,91 @@ def _check(labels, predictions, what="predictions"):
         raise ValueError(f"{what} must not be None.")
 
 
+def _elementwise_loss(scope_name, per_element, labels, predictions, weights, scope,
+                      loss_collection, reduction):
+    """A loss of ``per_element(labels, predictions)`` (both cast to float32), weighted."""
+    _check(labels, predictions)
+    with name_scope(scope, scope_name):
+        losses = per_element(array_ops.to_float(labels), array_ops.to_float(predictions))
+        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+
 def absolute_difference(labels, predictions, weights=1.0, scope=None,
                         loss_collection=GraphKeys.LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _check(labels, predictions)
-    with name_scope(scope, "absolute_difference"):
-        predictions = array_ops.to_float(predictions)
-        labels = array_ops.to_float(labels)
-        losses = math_ops.abs(math_ops.subtract(predictions, labels))
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+    return _elementwise_loss(
+        "absolute_difference", lambda y, p: math_ops.abs(math_ops.subtract(p, y)), labels,
+        predictions, weights, scope, loss_collection, reduction)
 
 
 def mean_squared_error(labels, predictions, weights=1.0, scope=None,
                        loss_collection=GraphKeys.LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _check(labels, predictions)
-    with name_scope(scope, "mean_squared_error"):
-        predictions = array_ops.to_float(predictions)
-        labels = array_ops.to_float(labels)
-        losses = math_ops.squared_difference(predictions, labels)
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+    return _elementwise_loss("mean_squared_error", lambda y, p: math_ops.squared_difference(p, y),
+                             labels, predictions, weights, scope, loss_collection, reduction)
 
 
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None,
                loss_collection=GraphKeys.LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     """``0.5 x²`` for ``|x| <= delta``, ``delta (|x| - 0.5 delta)`` beyond (x = error)."""
-    _check(labels, predictions)
-    with name_scope(scope, "huber_loss"):
-        predictions = array_ops.to_float(predictions)
-        labels = array_ops.to_float(labels)
-        error = math_ops.subtract(predictions, labels)
-        abs_error = math_ops.abs(error)
+
+    def huber(y, p):
+        abs_error = math_ops.abs(math_ops.subtract(p, y))
         quadratic = math_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)
-        losses = math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
-                              math_ops.multiply(delta, linear))
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
+                            math_ops.multiply(delta, linear))
+
+    return _elementwise_loss("huber_loss", huber, labels, predictions, weights, scope,
+                             loss_collection, reduction)
 
 
 def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
              loss_collection=GraphKeys.LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _check(labels, predictions)
-    with name_scope(scope, "log_loss"):
-        predictions = array_ops.to_float(predictions)
-        labels = array_ops.to_float(labels)
-        losses = -math_ops.multiply(labels, math_ops.log(predictions + epsilon)) - \
-            math_ops.multiply(1 - labels, math_ops.log(1 - predictions + epsilon))
+    def log(y, p):
+        return -math_ops.multiply(y, math_ops.log(p + epsilon)) - math_ops.multiply(
+            1 - y, math_ops.log(1 - p + epsilon))
+
+    return _elementwise_loss("log_loss", log, labels, predictions, weights, scope,
+                             loss_collection, reduction)
+
+
+def _cross_entropy(scope_name, xent, labels, logits, weights, scope, loss_collection,
+                   reduction):
+    """``xent(labels as logits' dtype, logits)``, weighted."""
+    _check(labels, logits, "logits")
+    with name_scope(scope, scope_name):
+        logits = convert_to_tensor(logits)
+        losses = xent(math_ops.cast(labels, logits.dtype), logits)
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0,
                           scope=None, loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _check(multi_class_labels, logits, "logits")
-    with name_scope(scope, "sigmoid_cross_entropy_loss"):
-        logits = convert_to_tensor(logits)
-        labels = math_ops.cast(multi_class_labels, logits.dtype)
+    def xent(labels, logits):
         if label_smoothing > 0:
             labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
-                                                          name="xentropy")
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
+                                                        name="xentropy")
+
+    return _cross_entropy("sigmoid_cross_entropy_loss", xent, multi_class_labels, logits,
+                          weights, scope, loss_collection, reduction)
 
 
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _check(onehot_labels, logits, "logits")
-    with name_scope(scope, "softmax_cross_entropy_loss"):
-        logits = convert_to_tensor(logits)
-        labels = math_ops.cast(onehot_labels, logits.dtype)
+    def xent(labels, logits):
         if label_smoothing > 0:
             num_classes = math_ops.cast(array_ops.shape(labels)[-1], logits.dtype)
             labels = labels * (1 - label_smoothing) + label_smoothing / num_classes
-        losses = nn_ops.softmax_cross_entropy_with_logits_v2(
+        return nn_ops.softmax_cross_entropy_with_logits_v2(
             labels=array_ops.stop_gradient(labels, name="labels_stop_gradient"), logits=logits,
             name="xentropy")
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+    return _cross_entropy("softmax_cross_entropy_loss", xent, onehot_labels, logits, weights,
+                          scope, loss_collection, reduction)
 
 
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,

@@ -12,6 +12,8 @@ it per element in a private Session.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from flow.client.session import Session
@@ -71,10 +73,11 @@ class Dataset:
         return _Map(self, map_func)
 
     def take(self, count):
-        return _Take(self, int(count))
+        return _Slice(self, 0, None if int(count) < 0 else int(count))
 
     def skip(self, count):
-        return _Skip(self, int(count))
+        count = int(count)
+        return _Slice(self, count, None) if count >= 0 else _Slice(self, 0, 0)  # -1: all
 
     def prefetch(self, buffer_size):
         return self  # elements are made on demand in the caller's thread
@@ -200,27 +203,15 @@ class _Repeat(_Unary):
                 return
 
 
-class _Take(_Unary):
-    def __init__(self, inner, count):
+class _Slice(_Unary):
+    """``take(n)`` (elements ``[0, n)``; all for ``n < 0``) and ``skip(n)`` (from ``n`` on)."""
+
+    def __init__(self, inner, start, stop):
         super().__init__(inner)
-        self._count = count
+        self._start, self._stop = start, stop
 
     def elements(self, values, state):
-        for i, element in enumerate(self._inner.elements(values, state)):
-            if 0 <= self._count <= i:
-                return
-            yield element
-
-
-class _Skip(_Unary):
-    def __init__(self, inner, count):
-        super().__init__(inner)
-        self._count = count
-
-    def elements(self, values, state):
-        for i, element in enumerate(self._inner.elements(values, state)):
-            if self._count < 0 or i >= self._count:
-                yield element
+        return itertools.islice(self._inner.elements(values, state), self._start, self._stop)
 
 
 class _Zip(Dataset):

@@ -79,26 +79,22 @@ def remove(path) -> None:
     os.remove(path)
 
 
-def _check_target(new, overwrite):
+def _transfer(old, new, overwrite, present, action) -> None:
+    old, new = local(old), local(new)
+    if not present(old):
+        raise not_found(old)
     if not overwrite and os.path.exists(new):
         raise errors.AlreadyExistsError(None, None, f"file already exists: {new}; pass "
                                         f"overwrite=True to replace it")
+    action(old, new)
 
 
 def copy(old, new, overwrite=False) -> None:
-    old, new = local(old), local(new)
-    if not os.path.isfile(old):
-        raise not_found(old)
-    _check_target(new, overwrite)
-    shutil.copyfile(old, new)
+    _transfer(old, new, overwrite, os.path.isfile, shutil.copyfile)
 
 
 def rename(old, new, overwrite=False) -> None:
-    old, new = local(old), local(new)
-    if not os.path.exists(old):
-        raise not_found(old)
-    _check_target(new, overwrite)
-    os.replace(old, new)
+    _transfer(old, new, overwrite, os.path.exists, os.replace)
 
 
 def size(path) -> int:

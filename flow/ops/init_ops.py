@@ -97,21 +97,21 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         return _scale_shift(rnd, hi - lo, lo, scope)
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+def _normal(op_type, default_name, shape, mean, stddev, dtype, seed, name):
     dt = dtypes.as_dtype(dtype)
-    with name_scope(name, "random_normal") as scope:
+    with name_scope(name, default_name) as scope:
         mean, stddev = _param(mean, dt, "mean"), _param(stddev, dt, "stddev")
-        rnd = _random_op("RandomStandardNormal", shape, dt, seed)
-        return _scale_shift(rnd, stddev, mean, scope)
+        return _scale_shift(_random_op(op_type, shape, dt, seed), stddev, mean, scope)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    return _normal("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed,
+                   name)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples, each beyond two standard deviations drawn again."""
-    dt = dtypes.as_dtype(dtype)
-    with name_scope(name, "truncated_normal") as scope:
-        mean, stddev = _param(mean, dt, "mean"), _param(stddev, dt, "stddev")
-        rnd = _random_op("TruncatedNormal", shape, dt, seed)
-        return _scale_shift(rnd, stddev, mean, scope)
+    return _normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
 
 
 @stateful("RandomUniformInt", ("seed", "seed2", "Tout", "T"))

@@ -14,15 +14,18 @@ def _step(global_step, dtype):
     return math_ops.cast(global_step, dtype)
 
 
+def _progress(learning_rate, global_step, decay_steps, staircase):
+    """(lr tensor, ``step / decay_steps`` — floored with ``staircase``)."""
+    lr = convert_to_tensor(learning_rate, name="learning_rate")
+    p = _step(global_step, lr.dtype) / math_ops.cast(decay_steps, lr.dtype)
+    return lr, math_ops.floor(p) if staircase else p
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """``lr · decay_rate ^ (step / decay_steps)``; ``staircase`` floors the exponent."""
     with name_scope(name, "ExponentialDecay") as scope:
-        lr = convert_to_tensor(learning_rate, name="learning_rate")
-        step = _step(global_step, lr.dtype)
-        p = step / math_ops.cast(decay_steps, lr.dtype)
-        if staircase:
-            p = math_ops.floor(p)
+        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
         return math_ops.multiply(lr, math_ops.pow(math_ops.cast(decay_rate, lr.dtype), p),
                                  name=scope)
 
@@ -31,11 +34,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
                        name=None):
     """``lr / (1 + decay_rate · step / decay_steps)``."""
     with name_scope(name, "InverseTimeDecay") as scope:
-        lr = convert_to_tensor(learning_rate, name="learning_rate")
-        step = _step(global_step, lr.dtype)
-        p = step / math_ops.cast(decay_steps, lr.dtype)
-        if staircase:
-            p = math_ops.floor(p)
+        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
         denom = 1.0 + math_ops.cast(decay_rate, lr.dtype) * p
         return math_ops.truediv(lr, denom, name=scope)
 
@@ -81,10 +80,7 @@ def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, stair
                       name=None):
     """``lr · exp(-decay_rate · step / decay_steps)``."""
     with name_scope(name, "NaturalExpDecay") as scope:
-        lr = convert_to_tensor(learning_rate, name="learning_rate")
-        p = _step(global_step, lr.dtype) / math_ops.cast(decay_steps, lr.dtype)
-        if staircase:
-            p = math_ops.floor(p)
+        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
         return math_ops.multiply(lr, math_ops.exp(-math_ops.cast(decay_rate, lr.dtype) * p),
                                  name=scope)
 

@@ -2,7 +2,6 @@
 UPDATE_OPS collection run with the train op; the test pass uses the moving statistics."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -22,11 +21,9 @@ with tf.control_dependencies(update_ops):
     train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
 accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
 
-rng = np.random.RandomState(2)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(400):
-        idx = rng.randint(0, len(x_train), 50)
+    for idx in digits.minibatches(400, 50, seed=2):
         sess.run(train_op, {x: x_train[idx], y: y_train[idx], is_training: True})
     acc, test_loss = sess.run([accuracy, loss], {x: x_test, y: y_test, is_training: False})
     moving_mean = [v for v in tf.global_variables() if "moving_mean" in v.name][0]

@@ -2,7 +2,6 @@
 placeholder), trained with Adam on the 8×8 digit images."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -25,11 +24,9 @@ train_op = tf.train.AdamOptimizer(2e-3).minimize(loss)
 predictions = tf.argmax(logits, axis=1)
 accuracy = tf.reduce_mean(tf.cast(tf.equal(predictions, labels), tf.float32))
 
-rng = np.random.RandomState(1)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(300):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(300, 64, seed=1):
         sess.run(train_op, {images: x_train[idx], labels: y_train[idx], training: True})
     acc, test_loss = sess.run([accuracy, loss], {images: x_test, labels: y_test})
     digits.report(accuracy=acc, loss=test_loss)

@@ -2,7 +2,6 @@
 trained with Adam on the mean squared error."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -17,11 +16,9 @@ decoded = tf.layers.conv2d_transpose(net, 1, 3, padding="same", activation=tf.nn
 loss = tf.losses.mean_squared_error(images, decoded)
 train_op = tf.train.AdamOptimizer(5e-3).minimize(loss)
 
-rng = np.random.RandomState(8)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(300):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(300, 64, seed=8):
         sess.run(train_op, {images: x_train[idx]})
     print("decoded shape:", decoded.shape)
     digits.report(reconstruction_mse=sess.run(loss, {images: x_test}))

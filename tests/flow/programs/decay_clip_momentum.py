@@ -2,7 +2,6 @@
 clipped by global norm between compute_gradients and apply_gradients."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -32,11 +31,9 @@ train_op = optimizer.apply_gradients(zip(clipped, variables, strict=True), globa
 correct = tf.nn.in_top_k(logits, y, 1)
 accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
 
-rng = np.random.RandomState(4)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(500):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(500, 64, seed=4):
         sess.run(train_op, {x: x_train[idx], y: y_train[idx]})
     acc, lr, step = sess.run([accuracy, learning_rate, global_step], {x: x_test, y: y_test})
     print("step", step, "learning rate", lr)

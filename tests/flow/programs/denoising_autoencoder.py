@@ -2,7 +2,6 @@
 (tf.random_normal(tf.shape(x))) with a Tensor stddev, tf.losses.huber_loss, Adadelta."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -17,11 +16,9 @@ loss = tf.losses.huber_loss(labels=x, predictions=reconstruction, delta=0.5)
 clean_error = tf.reduce_mean(tf.square(reconstruction - x))
 train_op = tf.train.AdadeltaOptimizer(learning_rate=1.0, rho=0.95).minimize(loss)
 
-rng = np.random.RandomState(5)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(800):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(800, 64, seed=5):
         sess.run(train_op, {x: x_train[idx]})
     mse = sess.run(clean_error, {x: x_test, noise_level: 0.0})
     digits.report(reconstruction_mse=mse)

@@ -21,6 +21,14 @@ def load(images=False):
     return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
 
 
+def minibatches(steps, size, seed):
+    """``steps`` arrays of ``size`` random training indices, drawn as the TF1 tutorials draw
+    them (numpy's ``RandomState(seed).randint``)."""
+    rng = np.random.RandomState(seed)
+    for _ in range(steps):
+        yield rng.randint(0, N_TRAIN, size)
+
+
 def one_hot(y, depth=10):
     return np.eye(depth, dtype=np.float32)[y]
 

@@ -34,11 +34,9 @@ with tf.Graph().as_default():
     with tf.control_dependencies([opt]):
         train_op = ema.apply(tf.trainable_variables())
     saver = tf.train.Saver()
-    rng = np.random.RandomState(6)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        for _ in range(300):
-            idx = rng.randint(0, len(x_train), 50)
+        for idx in digits.minibatches(300, 50, seed=6):
             sess.run(train_op, {x: x_train[idx], y: y_train[idx]})
         path = saver.save(sess, os.path.join(workdir, "model.ckpt"), global_step=step)
 print("checkpoint files:", len(tf.gfile.Glob(path + "*")))

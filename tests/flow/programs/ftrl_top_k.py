@@ -2,7 +2,6 @@
 tf.nn.in_top_k (top-1 and top-3) and tf.arg_max."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -21,11 +20,9 @@ best_values, best_classes = tf.nn.top_k(tf.nn.softmax(logits), k=2)
 agree = tf.reduce_mean(tf.cast(tf.equal(tf.cast(best_classes[:, 0], tf.int64),
                                         tf.arg_max(logits, 1)), tf.float32))
 
-rng = np.random.RandomState(7)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(400):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(400, 64, seed=7):
         sess.run(train_op, {x: x_train[idx], y: y_train[idx]})
     a1, a3, same, zeros = sess.run([top1, top3, agree, tf.reduce_mean(tf.cast(tf.equal(w, 0.0),
                                                                               tf.float32))],

@@ -2,7 +2,6 @@
 Adam; minibatches drawn with numpy."""
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -17,11 +16,9 @@ loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
 train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
 accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.float32))
 
-rng = np.random.RandomState(0)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(600):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(600, 64, seed=0):
         sess.run(train_op, {x: x_train[idx], labels: y_train[idx]})
     acc, test_loss = sess.run([accuracy, loss], {x: x_test, labels: y_test})
     print("variables:", [v.name for v in tf.trainable_variables()])

@@ -18,11 +18,9 @@ mae = tf.losses.absolute_difference(target, prediction, loss_collection=None)
 train_op = tf.train.RMSPropOptimizer(learning_rate=0.003, decay=0.9, momentum=0.5).minimize(
     loss)
 
-rng = np.random.RandomState(3)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    for _ in range(1000):
-        idx = rng.randint(0, len(x_train), 64)
+    for idx in digits.minibatches(1000, 64, seed=3):
         sess.run(train_op, {x: x_train[idx], target: y_train[idx, None].astype(np.float32)})
     mse, abs_err = sess.run([loss, mae], {x: x_test, target: y_test[:, None].astype(np.float32)})
     print("losses in the collection:", len(tf.losses.get_losses()))

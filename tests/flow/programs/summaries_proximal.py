@@ -5,7 +5,6 @@ tf.Print; reports the accuracy and the number of events written."""
 import tempfile
 
 import digits
-import numpy as np
 
 import flow as tf
 
@@ -31,12 +30,10 @@ tf.summary.histogram("weights", w)
 tf.summary.text("notes", tf.constant("proximal gradient descent on **digits**"))
 merged = tf.summary.merge_all()
 
-rng = np.random.RandomState(9)
 with tf.Session() as sess:
     writer = tf.summary.FileWriter(logdir, sess.graph)
     sess.run(tf.global_variables_initializer())
-    for i in range(300):
-        idx = rng.randint(0, len(x_train), 64)
+    for i, idx in enumerate(digits.minibatches(300, 64, seed=9)):
         summary, _ = sess.run([merged, train_op], {x: x_train[idx], y: y_train[idx]})
         if i % 50 == 0:
             writer.add_summary(summary, i)
