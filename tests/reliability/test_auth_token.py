@@ -32,7 +32,9 @@ PARAMS = {"/api/scalars": {"run": "train", "tag": "loss"},
           "/api/images": {"run": "train", "tag": "loss"},
           "/api/image": {"run": "train", "tag": "loss"},
           "/api/histograms": {"run": "train", "tag": "loss"},
-          "/api/graph": {"run": "train"}}
+          "/api/graph": {"run": "train"},
+          "/api/text": {"run": "train", "tag": "loss"},
+          "/data/plugin/text/text": {"run": "train", "tag": "loss"}}
 
 
 def wrong_tokens() -> dict[str, dict]:
@@ -115,7 +117,7 @@ def test_every_route_accepts_the_token(board):
     for path in all_paths(board):
         r = fetch(board, path, AUTH, PARAMS.get(path))
         if path in ("/no/such/page", "/index.html", "/api/image", "/api/images",
-                    "/api/histograms", "/api/graph"):
+                    "/api/histograms", "/api/graph", "/api/text", "/data/plugin/text/text"):
             assert r.status_code in (200, 404), f"{path}: {r.status_code}"
         else:
             assert r.status_code == 200, f"{path}: {r.status_code} {r.content[:200]!r}"
