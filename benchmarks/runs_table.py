@@ -139,12 +139,13 @@ def measure(server: Server, args) -> dict:
     try:
         with httpx.Client(timeout=300) as client:
             load = wait_loaded(server, client, args.runs, args.tags, args.load_timeout)
-            for _ in range(5):
+            requests = args.requests if server.kind == "numboard" else args.peer_requests
+            for _ in range(min(5, requests)):
                 timed(server, client)  # warm caches, as a page that is open
-            steady = [timed(server, client) for _ in range(args.requests)]
+            steady = [timed(server, client) for _ in range(requests)]
             changed = []
             step = args.steps
-            for k in range(args.changes):
+            for k in range(args.changes if server.kind == "numboard" else args.peer_requests):
                 with SummaryWriter(Path(args.logdir) / f"run{k:04d}") as w:
                     w.add_scalar("metric00", -5.0, step)
                 time.sleep(max(args.settle, 0.0))  # let the server read it
@@ -189,6 +190,8 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--changes", type=int, default=20)
+    p.add_argument("--peer-requests", type=int, default=10,
+                   help="requests (and changes) for TensorBoard, whose answers take seconds")
     p.add_argument("--settle", type=float, default=3.0,
                    help="seconds to wait after writing a point before timing a request")
     p.add_argument("--logdir", type=Path, default=Path("/tmp/numboard-bench-runs-table"))

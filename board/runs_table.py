@@ -26,6 +26,10 @@ METRIC_FIELDS = ("last", "last_step", "min", "min_step", "max", "max_step", "cou
                  "last_wall_time")
 
 
+def _json_number(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
 class TagStats:
     """Summary of one scalar series; ``add`` takes the newly appended points in order."""
 
@@ -76,11 +80,8 @@ class TagStats:
 
     def as_list(self) -> list:
         """The values in the order of :data:`METRIC_FIELDS` (NaN and ±inf as None)."""
-        def num(x):
-            return x if math.isfinite(x) else None
-
-        return [num(self.last), self.last_step, num(self.min), self.min_step, num(self.max),
-                self.max_step, self.count, self.last_wall_time]
+        return [_json_number(self.last), self.last_step, _json_number(self.min), self.min_step,
+                _json_number(self.max), self.max_step, self.count, self.last_wall_time]
 
 
 class RunHParams:

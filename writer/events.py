@@ -317,7 +317,10 @@ def _text_item(tag, step, wall, tensor) -> TextItem:
         values = [] if arr is None else [str(x) for x in arr.tolist()]
         problems.append(f"is a {_dtype_name(tensor.dtype)} tensor, not DT_STRING")
     n = _num_elements(tensor)
-    if n is not None and n != len(values) and not (len(values) == 1 and not shape):
+    if n is None:
+        problems.append(f"has no known shape ({list(shape)}); shown as a list")
+        shape = (len(values),)
+    elif n != len(values) and not (len(values) == 1 and not shape):
         problems.append(f"has shape {list(shape)} but {len(values)} strings")
         shape = (len(values),)
     return TextItem(tag, step, wall, shape, tuple(values), "; ".join(problems) or None)

@@ -164,7 +164,10 @@ def _plain(name: str, value: struct_pb2.Value, notes: list) -> bool | str | floa
     if kind is None or kind == "null_value":
         notes.append(f"hparam {name!r} has no value")
         return None
-    text = json_format.MessageToJson(value, indent=None)
+    try:
+        text = json_format.MessageToJson(value, indent=None)
+    except (ValueError, TypeError, RecursionError):  # e.g. NaN inside a list: not JSON
+        text = str(value).replace("\n", " ")
     notes.append(f"hparam {name!r} holds a {kind.removesuffix('_value')}, shown as text")
     return text
 

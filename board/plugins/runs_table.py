@@ -31,7 +31,9 @@ _DEFLATE_END = b"\x03\x00"  # an empty final fixed-Huffman block
 def deflate_segment(data: bytes) -> bytes:
     """Raw deflate of `data`, ending byte-aligned and not final (a full flush): segments
     made this way concatenate into one valid stream (RFC 1951), each compressed once."""
-    c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    # A 4 KiB window and a small memLevel: a row is a few KiB, and setting up zlib's default
+    # 32 KiB window and tables costs six times more than compressing the row.
+    c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -12, 4)
     return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
 
 
@@ -54,17 +56,20 @@ class TableCache:
 
 
 def _changed_runs(store: Store, cache: TableCache) -> set[str] | None:
-    """Runs changed since the cached body, or None when every row must be rebuilt (the
-    first time, changed hparams, which rows below a session inherit, or a change log that
-    no longer reaches back to the cached version)."""
+    """Runs whose rows changed since the cached body (a session's new hparams change the
+    rows below it too), or None when every row must be rebuilt: the first time, or when the
+    change log no longer reaches back to the cached version."""
     if cache.version < 0:
         return None
     changes = store.changes_since(cache.version)
     if changes and changes[0].seq > cache.version + 1:
         return None  # a gap: maybe dropped from the log (or a counter-only bump): be safe
-    if any(c.plugin == "hparams" for c in changes):
-        return None
-    return {c.run for c in changes}
+    changed = {c.run for c in changes}
+    for session in {c.run for c in changes if c.plugin == "hparams"}:
+        if session == ".":
+            return None
+        changed.update(name for name in store.runs if name.startswith(session + "/"))
+    return changed
 
 
 def _encode(name: str, data, sessions: dict) -> tuple[bytes, bytes]:

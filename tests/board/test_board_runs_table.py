@@ -143,10 +143,13 @@ def test_sub_runs_show_their_sessions_hparams(tmp_path, board_factory):
     assert table["trial/validation"]["hparams_from"] == "trial"
     assert table["trial/validation"]["status"] is None
     assert table["other"]["hparams"] == {} and table["other"]["hparams_from"] is None
+    kept = dict(board.app.state.runs_table.rows)
     with SummaryWriter(tmp_path / "trial") as w:  # a second session start replaces the first
         w.add_hparams({"lr": 0.5}, global_step=1)
     board.load()
     assert rows(board)["trial/validation"]["hparams"] == {"lr": 0.5}
+    rows_now = board.app.state.runs_table.rows  # only the session and the runs below it
+    assert sorted(n for n in kept if rows_now[n] is not kept[n]) == ["trial", "trial/validation"]
 
 
 def hparams_event(tag, step=0, **data):

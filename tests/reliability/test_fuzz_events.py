@@ -207,6 +207,12 @@ def check_items(ev, items) -> None:
             assert len(item.bucket_limits) == len(item.bucket_counts), (
                 f"histogram {item.tag!r}: {len(item.bucket_limits)} limits but "
                 f"{len(item.bucket_counts)} counts would reach the API unpaired")
+        elif name == "TextItem":
+            assert all(isinstance(v, str) for v in item.values)
+            assert math.prod(item.shape) == len(item.values), (
+                f"text {item.tag!r}: shape {item.shape} for {len(item.values)} strings")
+        elif name == "HParamsItem":
+            assert (item.data is None) != (item.problem is None), item
         elif name == "ImageItem":
             assert isinstance(item.content_type, str)
             assert 0 <= item.value_index < len(ev.summary.value)

@@ -165,8 +165,8 @@ def test_graphs_session_log_file_version_and_unknown():
     stop = event_pb2.SessionLog(status=event_pb2.SessionLog.STOP)
     assert normalize(_event(session_log=stop)) == []
     assert normalize(event_pb2.Event(file_version="brain.Event:2")) == [FileVersionItem("brain.Event:2")]
-    other = _tensor_value("t", "some_plugin", tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"x"]))
-    assert normalize(_event(summary=summary_pb2.Summary(value=[other]))) == []
+    other = _tensor_value("t", "pr_curves", tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"x"]))
+    assert normalize(_event(summary=summary_pb2.Summary(value=[other]))) == []  # not a plugin we read
     assert normalize(_event()) == []
 
 

@@ -332,3 +332,18 @@ def test_we_read_tensorboardx_hparams_and_text(tmp_path):
     hp = {i.data.kind: i.data.value for i in only(items_of(sub), HParamsItem)}
     assert hp["session_start_info"]["hparams"] == {"lr": 0.01, "act": "relu"}
     assert [h["name"] for h in hp["experiment"]["hparams"]] == ["lr", "act"]
+
+
+def test_text_item_of_an_unknown_shape_is_a_list_with_a_note():
+    t = summary.text("t", [["a", "b"]]).value[0].tensor
+    t.tensor_shape.dim[0].size = -1
+    (item,) = normalize(text_value(t))
+    assert item.shape == (2,) and "no known shape" in item.problem
+
+
+def test_a_nan_inside_a_list_hparam_is_still_shown():
+    start = hparams_plugin_data_pb2.SessionStartInfo()
+    start.hparams["xs"].list_value.values.add().number_value = float("nan")
+    decoded = hparams.decode(plugin_data(session_start_info=start))
+    assert "nan" in decoded.value["hparams"]["xs"]
+    assert decoded.notes == ("hparam 'xs' holds a list, shown as text",)
