@@ -150,6 +150,7 @@ class Store:
         self.version = 0
         self._changes: deque[Change] = deque(maxlen=_EVENT_LOG)
         self.loading = True
+        self.logdir_errors: dict[str, str] = {}  # logdir -> why it cannot be read now
         self.layout_cache: OrderedDict = OrderedDict()  # board.plugins.graphs' layouts
 
     # -- writes (loader thread) -------------------------------------------------------

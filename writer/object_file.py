@@ -208,8 +208,9 @@ class ObjectTail:
             try:
                 buf = self._storage.read(piece.url, start, min(piece.end, start + READ_BYTES))
             except StorageError as exc:
-                if exc.errno == 2:
-                    break  # merged and deleted since the listing: the next one shows it
+                if exc.kind == "missing" or records:
+                    break  # merged and deleted since the listing (the next one shows it),
+                    # or the store failed after some records: return those, retry later
                 raise
             if skip:
                 if buf[:skip] != self._fingerprint:

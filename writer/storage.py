@@ -38,7 +38,15 @@ _lock = threading.Lock()
 
 
 class StorageError(OSError):
-    """A storage request failed; the message names the location and what to do, never a secret."""
+    """A storage request failed; the message names the location and what to do, never a secret.
+
+    ``kind`` says which: "missing" (no such bucket or object), "denied" (credentials), or
+    "unreachable" (the endpoint did not answer, or any other failure).
+    """
+
+    def __init__(self, message: str, kind: str = "unreachable"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class ObjectInfo(NamedTuple):
@@ -157,13 +165,16 @@ class Storage:
         return self.fs.unstrip_protocol(path)
 
     def _fail(self, action: str, url: str, exc: BaseException) -> StorageError:
+        where = redact_url(url)
         if isinstance(exc, FileNotFoundError):
-            err = StorageError(f"{action} {redact_url(url)}: not found ({describe(exc)})")
-            err.errno = 2
-            return err
-        return StorageError(f"{action} {redact_url(url)} failed: {describe(exc)}; check the "
-                            "bucket name, credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or "
-                            "--storage_option) and endpoint (AWS_ENDPOINT_URL)")
+            return StorageError(f"{action} {where}: not found ({describe(exc)})", "missing")
+        if isinstance(exc, PermissionError):
+            return StorageError(f"{action} {where}: access denied ({describe(exc)}); check the "
+                                "credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                                "AWS_PROFILE or --storage_option key=… secret=…)", "denied")
+        return StorageError(f"{action} {where} failed: {describe(exc)}; check that the "
+                            "endpoint is up (AWS_ENDPOINT_URL or --storage_option "
+                            "endpoint_url=…)")
 
     def list(self, url: str) -> list[ObjectInfo]:
         """Every object under the prefix ``url`` (recursively), sorted by URL."""
@@ -189,7 +200,8 @@ class Storage:
             self.fs.ls(root, detail=False)
         except FileNotFoundError:
             raise StorageError(f"bucket {root!r} of {redact_url(url)} does not exist; create "
-                               "it first (e.g. aws s3 mb s3://" + root + ")") from None
+                               f"it first (e.g. aws s3 mb {self.protocol}://{root})",
+                               "missing") from None
         except Exception as exc:
             raise self._fail("listing the bucket of", url, exc) from None
 

@@ -10,6 +10,11 @@ Big files never read before (the initial load of a large logdir) are framed and 
 forked worker processes (parallel.py) while this thread applies their results in order; a
 worker that fails or hangs only means that file is read here instead.
 
+A logdir on object storage (an `s3://…` URL) is polled every `reload_interval` seconds: one
+listing finds its runs and objects (discover_objects), and only event files whose objects
+changed are read, by ranged GETs after the last offset (writer.object_file.ObjectTail). A
+listing that fails is reported in `store.logdir_errors` until one succeeds again.
+
 Open file handles are bounded: at most MAX_OPEN tails keep their file open (least
 recently read are closed first; a closed RecordTail reopens and seeks on its next read),
 so a logdir with thousands of runs does not exhaust descriptors.
@@ -22,8 +27,11 @@ import os
 import threading
 from collections import OrderedDict
 
+from writer.object_file import ObjectTail
+from writer.storage import StorageError, is_url, redact_url
+
 from . import parallel
-from .discover import Source, discover
+from .discover import Source, discover, discover_objects
 from .ingest import Batch, RunState, apply_batch, file_version_of, ingest, ingest_mixed
 
 log = logging.getLogger("board.loader")
@@ -70,6 +78,7 @@ class Loader:
         self._runs: dict[str, RunState] = {}
         self._files: dict[str, FileState] = {}
         self._open: OrderedDict[str, FileState] = OrderedDict()
+        self._pieces: dict[str, list] = {}  # event-file URL -> its objects (last listing)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -116,7 +125,7 @@ class Loader:
         self._records_this_cycle = 0
         work = []
         for source in self.sources:
-            for run, paths in discover(source).items():
+            for run, paths in self._discover(source).items():
                 state = self._runs.get(run)
                 if state is None:
                     state = self._runs[run] = RunState(run)
@@ -144,6 +153,36 @@ class Loader:
         self.store.loading = False
         if self._records_this_cycle > TRIM_AFTER:
             release_free_memory()
+
+    def _discover(self, source: Source) -> dict[str, list[str]]:
+        """discover() for a directory; one listing for an object-storage URL."""
+        if not is_url(source.path):
+            return discover(source)
+        shown = redact_url(source.path)
+        try:
+            found = discover_objects(source)
+        except StorageError as exc:
+            message = f"logdir {shown}: {exc}; retrying every {self.reload_interval:g}s"
+            if self.store.logdir_errors.get(shown) != message:
+                log.error("%s", message)
+                with self.store.lock:
+                    self.store.logdir_errors[shown] = message
+                    self.store.version += 1
+            return {}
+        if self.store.logdir_errors.get(shown):
+            log.info("logdir %s can be listed again", shown)
+            with self.store.lock:
+                self.store.logdir_errors.pop(shown, None)
+                self.store.version += 1
+        for files in found.values():
+            self._pieces.update(files)
+        return {run: list(files) for run, files in found.items()}
+
+    def _stamp(self, fs: FileState):
+        """What the file looked like: its size, or for objects their names and identities."""
+        if fs.path in self._pieces:
+            return tuple(self._pieces[fs.path])
+        return os.stat(fs.path).st_size
 
     def _submit_parallel(self, work):
         """Start decoding big never-read files in worker processes (see parallel.py)."""
@@ -191,7 +230,7 @@ class Loader:
 
     def _read_file(self, state: RunState, fs: FileState) -> None:
         try:
-            size = os.stat(fs.path).st_size
+            size = self._stamp(fs)
         except OSError:
             return  # deleted or unreadable: try again next cycle
         if size == fs.size or (fs.tail is not None and fs.tail.error is not None):
@@ -199,13 +238,15 @@ class Loader:
         from writer.event_file import RecordTail
 
         if fs.tail is None:
-            fs.tail = RecordTail(fs.path)
+            fs.tail = ObjectTail(fs.path) if fs.path in self._pieces else RecordTail(fs.path)
+        if fs.path in self._pieces:
+            fs.tail.pieces = self._pieces[fs.path]
         self._touch(fs)
         while True:
             try:
                 decoded = fs.tail.read()
             except OSError as exc:
-                log.warning("run %r: cannot read %s (%s)", state.name, fs.path, exc)
+                log.warning("run %r: cannot read %s (%s)", state.name, redact_url(fs.path), exc)
                 return
             records = decoded.records
             self._records_this_cycle += len(records)

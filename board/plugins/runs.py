@@ -25,7 +25,8 @@ def runs_impl(store: Store, sources=()) -> dict:
             "errors": list(d.errors),
             "last_wall_time": d.last_wall_time,
         } for name, d in sorted(store.runs.items())]
-        body = {"runs": runs, "loading": store.loading, "version": store.version}
+        body = {"runs": runs, "loading": store.loading, "version": store.version,
+                "errors": sorted(store.logdir_errors.values())}
     if len(sources) == 1 and sources[0].name is None:
         body["logdir"] = str(sources[0].path)
     elif sources:
