@@ -212,6 +212,12 @@ class Storage:
         except Exception as exc:
             raise self._fail("reading", url, exc) from None
 
+    def exists(self, url: str) -> bool:
+        try:
+            return self.fs.exists(self.path_of(url))
+        except Exception as exc:
+            raise self._fail("looking up", url, exc) from None
+
     def put(self, url: str, data: bytes) -> None:
         """Store ``data`` as the whole object ``url`` (durable when this returns)."""
         try:
