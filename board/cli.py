@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     port = sock.getsockname()[1]
     shown = args.logdir or args.logdir_spec
-    from writer.storage import is_url  # here, not at the top: it imports protobuf (slow --help)
+    from writer.storage import is_url, redact_url  # here: it imports protobuf (slow --help)
 
+    shown = redact_url(shown) if is_url(shown) else shown
     problem = _check_object_logdirs(args)
     if problem:
         sock.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from writer.storage import redact_url
+
 from ..responses import json_response
 from ..store import Store
 
@@ -27,10 +29,12 @@ def runs_impl(store: Store, sources=()) -> dict:
         } for name, d in sorted(store.runs.items())]
         body = {"runs": runs, "loading": store.loading, "version": store.version,
                 "errors": sorted(store.logdir_errors.values())}
+    shown = [redact_url(str(s.path)) for s in sources]  # never a user:secret@ part
     if len(sources) == 1 and sources[0].name is None:
-        body["logdir"] = str(sources[0].path)
+        body["logdir"] = shown[0]
     elif sources:
-        body["logdirs"] = [f"{s.name}:{s.path}" if s.name else str(s.path) for s in sources]
+        body["logdirs"] = [f"{s.name}:{p}" if s.name else p for s, p in zip(sources, shown,
+                                                                          strict=True)]
     return body
 
 
