@@ -231,6 +231,11 @@ def figure_latency(trials: int) -> dict:
     return {"median": statistics.median(times), "max": max(times)}
 
 
+def progress(what: str, figures):
+    print(f"{what}: {figures}", file=sys.stderr, flush=True)
+    return figures
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small shapes (a smoke run)")
@@ -246,11 +251,11 @@ def main() -> int:
         server.make_bucket(BUCKET)
         tmp = Path(os.environ.get("NUMBOARD_BENCH_TMP", tempfile.gettempdir())) / "numboard-s3"
         tmp.mkdir(parents=True, exist_ok=True)
-        load = figure_load(tmp, shape, not args.no_tensorboard)
-        idle = figure_idle_poll(idle_runs)
-        upload = figure_upload(upload_mb)
-        tbx = figure_tensorboardx(tbx_mb)
-        latency = figure_latency(10)
+        load = progress("load", figure_load(tmp, shape, not args.no_tensorboard))
+        idle = progress("idle poll", figure_idle_poll(idle_runs))
+        upload = progress("upload", figure_upload(upload_mb))
+        tbx = progress("tensorboardX upload", figure_tensorboardx(tbx_mb))
+        latency = progress("latency", figure_latency(10))
     finally:
         server.close()
 
