@@ -1,7 +1,7 @@
 """Stress (make stress): a bucket prefix of KEYS keys — checkpoint files around 100 runs — is
 discovered with one paginated listing: one LIST page per 1000 keys, no GET on an idle poll,
-and every run served. (Creating the keys is the slow part: SeaweedFS takes about as many
-seconds as hundreds of keys; NUMBOARD_S3_KEYS=100000 runs the issue's full size.)"""
+and every run served. (Creating the keys is the slow part: SeaweedFS stores about 70 keys a
+second here, so 20,000 take ~5 minutes; NUMBOARD_S3_KEYS=100000 runs 100,000 keys.)"""
 
 from __future__ import annotations
 
