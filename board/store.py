@@ -358,6 +358,7 @@ class Store:
         self._version = 0
         self._changes: deque[Change] = deque(maxlen=_EVENT_LOG)
         self.loading = True
+        self._logdir_errors: dict[str, str] = {}  # logdir -> why it cannot be read now
 
     @property
     def version(self) -> int:
@@ -448,6 +449,22 @@ class Store:
         with self._lock:
             self._run(run).errors.append(message)
             self._note(run, "runs", "", 0)
+
+    def set_logdir_error(self, logdir: str, message: str | None) -> bool:
+        """Say why a logdir cannot be read now (None: it can again). True if that changed."""
+        with self._lock:
+            if self._logdir_errors.get(logdir) == message:
+                return False
+            if message is None:
+                del self._logdir_errors[logdir]
+            else:
+                self._logdir_errors[logdir] = message
+            self._version += 1
+            return True
+
+    def logdir_errors(self) -> list[str]:
+        with self._lock:
+            return sorted(self._logdir_errors.values())
 
     def has_graph(self, run: str) -> bool:
         with self._lock:

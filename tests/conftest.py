@@ -1,11 +1,11 @@
-"""Suite-wide rules: in CI (CI=true) the browser and compat tiers may not skip; figures a
+"""Suite-wide rules: in CI (CI=true) the browser, compat and s3 tiers may not skip; figures a
 test measures (never asserts) are printed in a "measurements" section at the end of the run."""
 
 import os
 
 import pytest
 
-MUST_RUN_IN_CI = {"browser", "compat"}
+MUST_RUN_IN_CI = {"browser", "compat", "s3"}
 
 
 @pytest.hookimpl(hookwrapper=True)

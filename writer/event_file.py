@@ -19,12 +19,16 @@ from __future__ import annotations
 import atexit
 import errno
 import os
+import sys
 import threading
 import weakref
 
+from writer import object_file
 from writer.record import HEADER_SIZE, Decoded, RecordError, decode_records, frame_length
+from writer.storage import StorageError, is_url, local_path, redact_url
 
 _READ_CHUNK = 16 << 20
+_OBJECT_MAX_BYTES = 8 << 20  # buffered before an upload on object storage without flush()
 
 
 class EventFileError(OSError):
@@ -108,6 +112,8 @@ def read_records(path: str | os.PathLike) -> Decoded:
 
 def read_record_at(path: str | os.PathLike, offset: int) -> bytes:
     """Payload of the record whose frame starts at ``offset``; RecordError if it is damaged."""
+    if is_url(path):
+        return object_file.read_record_at(path, offset)
     with open(path, "rb", buffering=0) as f:
         size = os.fstat(f.fileno()).st_size
         f.seek(offset)
@@ -173,6 +179,11 @@ class EventFileWriter:
     :class:`EventFileError` and keeps the unwritten bytes, so nothing accepted is dropped;
     the next ``flush()`` retries. Only whole records are buffered, so a process that dies
     leaves at most one torn record at the end of the file.
+
+    A ``path`` on object storage (``s3://…``, see ``writer.object_file``) is written as one
+    new object per drain: there, records are uploaded on ``flush()``, every ``flush_secs``,
+    past 8 MiB and on ``close()``, not per ``max_queue`` records (each would be an object).
+    A failed upload raises the same way and keeps the records for the next ``flush()``.
     """
 
     def __init__(
@@ -190,8 +201,16 @@ class EventFileWriter:
             raise ValueError(
                 f"flush_secs must be a positive number of seconds (inf: no timer), got {flush_secs!r}"
             )
+        self._objects = None
+        if is_url(self.path):
+            self._fd = None
+            self._objects = object_file.ObjectAppender(self.path)
+            max_queue, max_bytes = sys.maxsize, _OBJECT_MAX_BYTES
+        else:
+            self.path = local_path(self.path)
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+            if self._objects is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise EventFileError(
                 exc.errno, f"cannot create event file {self.path!r}: {exc.strerror}; {_explain(exc)}"
@@ -230,7 +249,7 @@ class EventFileWriter:
             if self._closed:
                 return
             self._drain()
-            if fsync:
+            if fsync and self._fd is not None:
                 _fsync(self._fd, self.path)
 
     def __del__(self):
@@ -248,15 +267,29 @@ class EventFileWriter:
             self._stop.set()
             try:
                 self._drain()
-                _fsync(self._fd, self.path)
+                if self._objects is not None:
+                    self._objects.close()
+                else:
+                    _fsync(self._fd, self.path)
             finally:
                 if not self._buf:
                     self._closed = True
-                    os.close(self._fd)
+                    if self._fd is not None:
+                        os.close(self._fd)
                     _OPEN_WRITERS.discard(self)
 
     def _drain(self) -> None:
         buf = self._buf
+        if self._objects is not None and buf:
+            try:
+                self._objects.append(buf)
+            except StorageError as exc:
+                raise EventFileError(
+                    errno.EIO,
+                    f"could not upload {len(buf)} bytes of events to {redact_url(self.path)!r}: "
+                    f"{exc}. The events stay in memory and the next flush() uploads them; do "
+                    "not add them again.",
+                ) from None
         while buf:
             try:
                 n = os.write(self._fd, buf)

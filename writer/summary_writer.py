@@ -15,6 +15,7 @@ messages costs several times more than framing and CRCs.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import numbers
 import os
@@ -31,6 +32,7 @@ from writer.crc import MASK_DELTA, crc32c
 from writer.event_file import EventFileError, EventFileWriter
 from writer.proto import event_pb2, summary_pb2
 from writer.record import length_crc
+from writer.storage import StorageError, is_url, local_path, storage_for
 
 __all__ = ["SummaryWriter", "encode_scalar_event"]
 
@@ -181,6 +183,11 @@ class SummaryWriter:
     every ``flush_secs``. An event that cannot be written (disk full, read-only logdir)
     raises :class:`EventFileError` rather than being dropped. Arguments are checked before
     anything is written, so a bad call writes nothing.
+
+    ``logdir`` may be an object-storage URL (``s3://bucket/prefix/run``; any fsspec
+    protocol): each flush then uploads only the new events as one object, and the writer
+    merges its older objects (``writer.object_file``); ``flush()`` returns once they are
+    stored.
     """
 
     def __init__(
@@ -194,8 +201,14 @@ class SummaryWriter:
         self.logdir = os.fspath(logdir)
         if not isinstance(filename_suffix, str) or "/" in filename_suffix or os.sep in filename_suffix:
             raise ValueError(f"filename_suffix must be a str without path separators, got {filename_suffix!r}")
+        remote = is_url(self.logdir)
         try:
-            os.makedirs(self.logdir, exist_ok=True)
+            if remote:  # object stores have no folders; a missing bucket fails here, not later
+                storage_for(self.logdir).check_bucket(self.logdir)
+            else:
+                os.makedirs(local_path(self.logdir), exist_ok=True)
+        except StorageError as exc:
+            raise EventFileError(exc.errno or errno.EIO, str(exc)) from None
         except OSError as exc:
             raise EventFileError(
                 exc.errno,
@@ -206,7 +219,7 @@ class SummaryWriter:
             f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}."
             f"{next(_COUNTER)}{filename_suffix}"
         )
-        self.path = os.path.join(self.logdir, name)
+        self.path = f"{self.logdir.rstrip('/')}/{name}" if remote else os.path.join(self.logdir, name)
         self._file = EventFileWriter(self.path, max_queue=max_queue, flush_secs=flush_secs)
         self._write = self._file.write
         self._prefixes: dict[str, bytes] = {}

@@ -3,8 +3,14 @@
 A run is every directory under a logdir that directly holds a file whose basename contains
 "tfevents" (dot-files excepted: rsync's temporaries); it is named by its path relative to the
 logdir ("." for the logdir itself, names that are not UTF-8 escaped by `escape_name`).
-Files of a run are read in name order. A `Tree` keeps the listing current incrementally. With `--logdir_spec name:path,…` each source's
-runs are prefixed by its name.
+Files of a run are read in name order. A `Tree` keeps the listing current incrementally
+(`ObjectTree` for a URL). With `--logdir_spec name:path,…` each source's runs are prefixed by
+its name.
+
+A logdir may be an object-storage URL (`s3://bucket/prefix`, any fsspec protocol): its runs
+come from one recursive listing of the prefix per poll (`discover_objects`), the same rule
+applied to the objects' folders; an event file written as ranged objects
+(`writer.object_file`) is one file there.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from writer.object_file import Piece, group_pieces
+from writer.storage import is_url, storage_for
+
 EVENT_FILE_INFIX = "tfevents"
 
 
@@ -21,7 +30,11 @@ class Source(NamedTuple):
     """One logdir to watch; `name` prefixes its runs (None for a plain --logdir)."""
 
     name: str | None
-    path: Path
+    path: Path | str  # a str for an object-storage URL (Path would fold its "//")
+
+
+def _location(path: str) -> Path | str:
+    return path if is_url(path) else Path(path).expanduser()
 
 
 def parse_logdir_spec(spec: str) -> list[Source]:
@@ -32,11 +45,11 @@ def parse_logdir_spec(spec: str) -> list[Source]:
         if not part:
             continue
         name, sep, path = part.partition(":")
-        # A Windows drive letter or a bare path has no name.
-        if not sep or not name or len(name) == 1 and path.startswith("\\"):
-            sources.append(Source(None, Path(part).expanduser()))
+        # A Windows drive letter, a bare path or a bare URL has no name.
+        if not sep or not name or len(name) == 1 and path.startswith("\\") or is_url(part):
+            sources.append(Source(None, _location(part)))
         else:
-            sources.append(Source(name, Path(path).expanduser()))
+            sources.append(Source(name, _location(path)))
     if not sources:
         raise ValueError(f"--logdir_spec {spec!r} names no directory; use name:path,name2:path2")
     return sources
@@ -50,7 +63,7 @@ def sources_for(logdir: str | os.PathLike | None, logdir_spec: str | None) -> li
         return parse_logdir_spec(logdir_spec)
     if not logdir:
         raise ValueError("no logdir given; pass --logdir PATH (e.g. --logdir=logs/)")
-    return [Source(None, Path(logdir).expanduser())]
+    return [Source(None, _location(os.fspath(logdir)))]
 
 
 def escape_name(rel: str) -> str:
@@ -233,6 +246,9 @@ class Tree:
                     self._removed.add(path)
                 self._forget(path)
 
+    def exists(self) -> bool:
+        return os.path.isdir(self.root)
+
     def watch_roots(self) -> dict[str, str]:
         """{directory to watch: the path this tree knows it by}: the root, and the real
         directory of every symlinked directory listed (watches do not follow links)."""
@@ -245,3 +261,65 @@ class Tree:
         """Every event file listed."""
         return [f for d in self._dirs.values() for f in d.files]
 
+
+
+def discover_objects(source: Source) -> dict[str, dict[str, list[Piece]]]:
+    """Map run name -> {event-file URL: its objects} from one listing of a URL source.
+
+    Raises writer.storage.StorageError when the store cannot be listed (the loader reports it).
+    """
+    storage = storage_for(source.path)
+    root = storage.path_of(source.path)
+    runs: dict[str, dict[str, list[Piece]]] = {}
+    files = group_pieces([o for o in storage.list(source.path)
+                          if is_event_file(o.url.rsplit("/", 1)[-1])])
+    for url, pieces in sorted(files.items()):
+        folder = storage.path_of(url).rsplit("/", 1)[0]
+        rel = "." if folder == root else folder[len(root):].lstrip("/")
+        if folder != root and not folder.startswith(root + "/"):
+            continue  # a sibling prefix ("runs2" when watching "runs")
+        runs.setdefault(run_name(source, rel), {})[url] = pieces
+    return runs
+
+
+class ObjectTree:
+    """The event files under an object-storage URL, with `Tree`'s interface: every `walk()`
+    is one recursive listing (`discover_objects`); an event file whose objects changed
+    since the last listing counts as added again, so the loader reads its new bytes.
+    Raises writer.storage.StorageError when the store cannot be listed."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.root = str(source.path)
+        self.pieces: dict[str, list[Piece]] = {}  # event-file URL -> its objects
+        self._run: dict[str, str] = {}
+        self._added: set[str] = set()
+        self._removed: set[str] = set()
+
+    def exists(self) -> bool:
+        return True  # a missing bucket or prefix shows as a listing error or no runs
+
+    def walk(self) -> None:
+        found = {url: (run, pieces) for run, files in discover_objects(self.source).items()
+                 for url, pieces in files.items()}
+        self._removed |= self.pieces.keys() - found.keys()
+        self._added |= {url for url, (_run, pieces) in found.items()
+                        if self.pieces.get(url) != pieces}
+        self.pieces = {url: pieces for url, (_run, pieces) in found.items()}
+        self._run = {url: run for url, (run, _pieces) in found.items()}
+
+    refresh = walk  # no file-system events for a bucket: every cycle lists it
+
+    def take(self) -> tuple[set[str], set[str]]:
+        added, removed = self._added - self._removed, self._removed - self._added
+        self._added, self._removed = set(), set()
+        return added, removed
+
+    def run_of(self, url: str) -> str:
+        return self._run[url]
+
+    def watch_roots(self) -> dict[str, str]:
+        return {}
+
+    def files(self) -> list[str]:
+        return list(self.pieces)

@@ -18,6 +18,11 @@ Big files never read before (the initial load of a large logdir) are framed and 
 forked worker processes (parallel.py) while this thread applies their results in order; a
 worker that fails or hangs only means that file is read here instead.
 
+A logdir on object storage (an `s3://…` URL) is polled every `reload_interval` seconds: one
+listing finds its runs and objects (discover.ObjectTree), and only event files whose objects
+changed are read, by ranged GETs after the last offset (writer.object_file.ObjectTail). A
+listing that fails is reported in /api/runs' `errors` until one succeeds again.
+
 Open file handles are bounded: at most MAX_OPEN tails keep their file open (least
 recently read are closed first; a closed RecordTail reopens and seeks on its next read),
 so a logdir with thousands of runs does not exhaust descriptors.
@@ -32,10 +37,12 @@ import time
 from collections import OrderedDict
 
 from writer.event_file import RecordTail
+from writer.object_file import ObjectTail
+from writer.storage import StorageError, is_url, redact_url
 
 from ..store import Update
 from . import parallel
-from .discover import Source, Tree, escape_name
+from .discover import ObjectTree, Source, Tree, escape_name
 from .ingest import RunState, file_version_of, ingest, ingest_mixed
 from .watch import Watcher
 
@@ -96,7 +103,7 @@ class Loader:
         self.reload_interval = max(0.05, float(reload_interval))
         self.watch = watch
         self.parallel = parallel
-        self._trees = [Tree(source) for source in sources]
+        self._trees = [ObjectTree(s) if is_url(s.path) else Tree(s) for s in sources]
         self._runs: dict[str, RunState] = {}
         self._files: dict[str, FileState] = {}
         self._run_files: dict[str, set[str]] = {}
@@ -147,7 +154,7 @@ class Loader:
     def _pause(self) -> float:
         """Seconds until the next cycle without an event: a logdir that is missing (not
         made yet, or deleted to start again) is looked for every second while watching."""
-        if self.watch and not all(os.path.isdir(t.root) for t in self._trees):
+        if self.watch and not all(t.exists() for t in self._trees):
             return min(self.reload_interval, MISSING_POLL)
         return self.reload_interval
 
@@ -170,7 +177,9 @@ class Loader:
             self._last_walk = time.monotonic()
         touched: set[str] = set()
         for tree in self._trees:
-            if changed is None or not self._watcher.covers(os.path.realpath(tree.root)):
+            if isinstance(tree, ObjectTree):
+                self._list(tree)
+            elif changed is None or not self._watcher.covers(os.path.realpath(tree.root)):
                 tree.walk()
             else:
                 tree.refresh(changed)
@@ -203,6 +212,26 @@ class Loader:
         self.store.loading = False
         if self._records_this_cycle > TRIM_AFTER:
             release_free_memory()
+
+    def _list(self, tree: ObjectTree) -> None:
+        """One listing of a bucket; a failure is reported (and cleared by a later success)."""
+        shown = redact_url(tree.root)
+        try:
+            tree.walk()
+        except StorageError as exc:
+            message = f"logdir {shown}: {exc}; retrying every {self.reload_interval:g}s"
+            if self.store.set_logdir_error(shown, message):
+                log.error("%s", message)
+            return
+        if self.store.set_logdir_error(shown, None):
+            log.info("logdir %s can be listed again", shown)
+
+    def _pieces(self, fs: FileState) -> list | None:
+        """The objects of an event file on object storage (None: a local file)."""
+        for tree in self._trees:
+            if isinstance(tree, ObjectTree) and fs.path in tree.pieces:
+                return tree.pieces[fs.path]
+        return None
 
     def _add_file(self, path: str, run: str) -> None:
         if path in self._files:
@@ -284,28 +313,37 @@ class Loader:
         fs.size = result.offset
 
     def _read_file(self, state: RunState, fs: FileState) -> None:
-        try:
-            st = os.stat(fs.path)
-        except OSError:
-            return  # deleted or unreadable: the next walk or event forgets it
-        key, size = (st.st_dev, st.st_ino), st.st_size
-        if key == fs.key and size == fs.size:
-            return
-        if fs.key is not None and self._replaced(fs, key, size):
-            self._restart_file(state, fs)
-        fs.key = key
-        if len(fs.head) < HEAD_BYTES:
-            fs.head = read_head(fs.path)
+        pieces = self._pieces(fs)
+        if pieces is not None:  # objects: their names and identities say what changed
+            size = tuple(pieces)
+            if size == fs.size:
+                return
+        else:
+            try:
+                st = os.stat(fs.path)
+            except OSError:
+                return  # deleted or unreadable: the next walk or event forgets it
+            key, size = (st.st_dev, st.st_ino), st.st_size
+            if key == fs.key and size == fs.size:
+                return
+            if fs.key is not None and self._replaced(fs, key, size):
+                self._restart_file(state, fs)
+            fs.key = key
+            if len(fs.head) < HEAD_BYTES:
+                fs.head = read_head(fs.path)
         if fs.tail is not None and fs.tail.error is not None:
             return
         if fs.tail is None:
-            fs.tail = RecordTail(fs.path)
+            fs.tail = RecordTail(fs.path) if pieces is None else ObjectTail(fs.path)
+        if pieces is not None:
+            fs.tail.pieces = pieces
         self._touch(fs)
         while True:
             try:
                 decoded = fs.tail.read()
             except OSError as exc:
-                log.warning("run %r: cannot read %s (%s)", state.name, fs.path, exc)
+                log.warning("run %r: cannot read %s (%s)", state.name, redact_url(fs.path),
+                            exc)
                 return
             records = decoded.records
             self._records_this_cycle += len(records)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from writer.storage import redact_url
+
 from ..responses import json_response
 from ..store import Store
 
@@ -19,11 +21,13 @@ def runs_impl(store: Store, sources=(), offset: int = 0, limit: int | None = Non
     version, loading = store.version, store.loading  # read first: never newer than the runs
     runs, total = store.listing(offset, limit)
     body = {"runs": runs, "total": total, "offset": offset, "loading": loading,
-            "version": version}
+            "version": version, "errors": store.logdir_errors()}
+    shown = [redact_url(str(s.path)) for s in sources]  # never a user:secret@ part
     if len(sources) == 1 and sources[0].name is None:
-        body["logdir"] = str(sources[0].path)
+        body["logdir"] = shown[0]
     elif sources:
-        body["logdirs"] = [f"{s.name}:{s.path}" if s.name else str(s.path) for s in sources]
+        body["logdirs"] = [f"{s.name}:{p}" if s.name else p for s, p in zip(sources, shown,
+                                                                          strict=True)]
     return body
 
 

@@ -26,6 +26,7 @@ from flow.core import dtypes, errors
 from flow.core.tensor_shape import TensorShape
 from flow.framework.graph import GraphKeys, get_default_graph
 from writer.proto import saver_pb2
+from writer.storage import is_url
 
 __all__ = ["Saver", "latest_checkpoint", "load_checkpoint", "list_variables",
            "get_checkpoint_state", "checkpoint_exists", "CheckpointReader"]
@@ -236,7 +237,7 @@ class Saver:
             raise ValueError(f"save_path {save_path!r} would overwrite the checkpoint state file "
                              "of its directory; choose another name, e.g. model.ckpt")
         parent = os.path.dirname(save_path) or "."
-        if not os.path.isdir(parent):
+        if not is_url(parent) and not os.path.isdir(parent):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         if self.saver_def is None:
             return None
