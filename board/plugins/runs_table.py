@@ -68,7 +68,7 @@ def _changed_runs(store: Store, cache: TableCache) -> set[str] | None:
     for session in {c.run for c in changes if c.plugin == "hparams"}:
         if session == ".":
             return None
-        changed.update(name for name in store.runs if name.startswith(session + "/"))
+        changed.update(name for name in store.run_names() if name.startswith(session + "/"))
     return changed
 
 
