@@ -6,9 +6,10 @@ in name order within a run. A cycle starts when `watchfiles` reports a change un
 logdir (inotify where available) or, as the polling fallback, every `reload_interval`
 seconds. A logdir that does not exist yet is polled until it appears.
 
-Big files never read before (the initial load of a large logdir) are framed and decoded in
-forked worker processes (parallel.py) while this thread applies their results in order; a
-worker that fails or hangs only means that file is read here instead.
+Files never read before (the initial load of a logdir) are framed and decoded on a few
+threads (parallel.py) while this thread applies their results in order; a decode that fails
+or hangs only means that file is read here instead. While a long initial load goes on, files
+already read are re-read every LIVE_EVERY seconds, so live runs keep flowing.
 
 Open file handles are bounded: at most MAX_OPEN tails keep their file open (least
 recently read are closed first; a closed RecordTail reopens and seeks on its next read),
@@ -20,7 +21,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
+
+from writer.event_file import RecordTail
+from writer.record import MAX_RECORD_BYTES
 
 from . import parallel
 from .discover import Source, discover
@@ -32,6 +37,7 @@ MAX_OPEN = 64
 WORKER_TIMEOUT = 300.0  # seconds a worker may take for one file before we read it here
 TRIM_AFTER = 100_000  # records read in one cycle before returning freed heap to the OS
 CHUNK_RECORDS = 50_000  # records applied to the store per locked step (bounds latency)
+LIVE_EVERY = 0.5  # seconds between re-reads of already-read files during a long cycle
 
 
 def release_free_memory() -> None:
@@ -60,8 +66,11 @@ class Loader:
     """Owns the reading thread and the watcher thread for a set of sources."""
 
     def __init__(self, store, sources: list[Source], reload_interval: float = 2.0,
-                 watch: bool = True, parallel: bool = True) -> None:
+                 watch: bool = True, parallel: bool = True,
+                 max_record_bytes: int = MAX_RECORD_BYTES) -> None:
         self.store = store
+        self.max_record_bytes = max_record_bytes
+        self.decoded_in_parallel = 0  # files the decode threads read (tests, logs)
         self.sources = sources
         self.once = float(reload_interval) <= 0  # as TensorBoard: 0 means load once
         self.reload_interval = max(0.05, float(reload_interval))
@@ -128,64 +137,62 @@ class Loader:
                     if fs is None:
                         fs = self._files[path] = FileState(path, run)
                     work.append((state, fs))
-        executor, futures = self._submit_parallel(work)
+        prefetch = self._submit_parallel(work)
+        done = []
+        refreshed = time.monotonic()
         try:
             for state, fs in work:
                 if self._stop.is_set():
                     return
-                future = futures.get(fs.path)
-                if future is not None:
-                    self._apply_parallel(state, fs, future)
+                if prefetch is not None and fs.path in prefetch:
+                    self._apply_parallel(state, fs, prefetch)
                 else:
                     self._read_file(state, fs)
+                done.append((state, fs))
+                if time.monotonic() - refreshed > LIVE_EVERY:
+                    for state_, fs_ in done:  # live runs keep flowing during a long load
+                        self._read_file(state_, fs_)
+                    refreshed = time.monotonic()
         finally:
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+            if prefetch is not None:
+                self.decoded_in_parallel += prefetch.decoded
+                prefetch.close()
         self.store.loading = False
         if self._records_this_cycle > TRIM_AFTER:
             release_free_memory()
 
-    def _submit_parallel(self, work):
-        """Start decoding big never-read files in worker processes (see parallel.py)."""
+    def _submit_parallel(self, work) -> parallel.Prefetcher | None:
+        """Start decoding the never-read files on threads (see parallel.py)."""
         if not self.parallel:
-            return None, {}
-        fresh = []
-        for _state, fs in work:
-            if fs.tail is None:
-                try:
-                    fresh.append((fs, os.stat(fs.path).st_size))
-                except OSError:
-                    continue
-        if not parallel.worth_it([size for _, size in fresh]):
-            return None, {}
+            return None
+        fresh = [fs.path for _state, fs in work if fs.tail is None]
+        if len(fresh) < 2:
+            return None
         try:
-            executor = parallel.pool()
-            futures = {fs.path: executor.submit(parallel.decode_file, fs.path)
-                       for fs, size in fresh if size >= parallel.MIN_FILE_BYTES}
-        except (OSError, RuntimeError, ValueError) as exc:
+            return parallel.Prefetcher(fresh, self.max_record_bytes)
+        except RuntimeError as exc:  # no threads left
             log.warning("parallel decoding unavailable (%s); reading serially", exc)
-            return None, {}
-        return executor, futures
+            return None
 
-    def _apply_parallel(self, state: RunState, fs: FileState, future) -> None:
+    def _apply_parallel(self, state: RunState, fs: FileState, prefetch) -> None:
         try:
-            result = future.result(timeout=WORKER_TIMEOUT)
-        except Exception as exc:  # a dead or stuck worker: read this file here instead
-            log.warning("decoding %s in a worker failed (%s); reading it here", fs.path, exc)
+            result = prefetch.take(fs.path, timeout=WORKER_TIMEOUT)
+        except Exception as exc:  # a failed or stuck decode: read this file here instead
+            log.warning("decoding %s on a thread failed (%s); reading it here", fs.path, exc)
             return self._read_file(state, fs)
         version = state.file_version
-        first = result.slow[0] if result.slow else None
+        first = result.parts[0].slow[0] if result.parts and result.parts[0].slow else None
         if first is not None and first.offset == 0:
             version = file_version_of(first.data, version)
         if (version or 0) < 2:  # legacy purge rules need every record: read here
             return self._read_file(state, fs)
-        fs.tail = parallel.tail_after(result)
+        fs.tail = parallel.tail_after(result, self.max_record_bytes)
         self._touch(fs)
         self._records_this_cycle += result.count
         if result.bad_crc:
             self._count_corrupt(state, fs, result.bad_crc)
-        if result.fast is not None:
-            ingest_mixed(self.store, state, fs.path, result.fast, slow=result.slow)
+        for part in result.parts:
+            ingest_mixed(self.store, state, fs.path, part.fast, slow=part.slow)
         self._report_error(state, fs)
         fs.size = result.offset
 
@@ -196,27 +203,35 @@ class Loader:
             return  # deleted or unreadable: try again next cycle
         if size == fs.size or (fs.tail is not None and fs.tail.error is not None):
             return
-        from writer.event_file import RecordTail
-
         if fs.tail is None:
-            fs.tail = RecordTail(fs.path)
+            fs.tail = RecordTail(fs.path, max_record_bytes=self.max_record_bytes)
         self._touch(fs)
-        while True:
-            try:
-                decoded = fs.tail.read()
-            except OSError as exc:
-                log.warning("run %r: cannot read %s (%s)", state.name, fs.path, exc)
-                return
-            records = decoded.records
-            self._records_this_cycle += len(records)
-            if decoded.bad_crc:
-                self._count_corrupt(state, fs, decoded.bad_crc)
-            for start in range(0, len(records), CHUNK_RECORDS):
-                ingest(self.store, state, fs.path, records[start:start + CHUNK_RECORDS])
-            self._report_error(state, fs)
-            if not records or fs.tail.error is not None:
-                break
+        try:
+            for win in fs.tail.read_frames():
+                self._apply_window(state, fs, win)
+        except OSError as exc:
+            log.warning("run %r: cannot read %s (%s)", state.name, fs.path, exc)
+            return
         fs.size = size
+
+    def _apply_window(self, state: RunState, fs: FileState, win) -> None:
+        """Store one window of whole records read by this thread (see parallel.decode_window)."""
+        fr = win.frames
+        self._records_this_cycle += len(fr.starts)
+        if fr.bad_crc:
+            self._count_corrupt(state, fs, fr.bad_crc)
+        if len(fr.starts):
+            part = parallel.decode_window(win)
+            version = state.file_version
+            if part.slow and part.slow[0].offset == 0:
+                version = file_version_of(part.slow[0].data, version)
+            if (version or 0) >= 2:
+                ingest_mixed(self.store, state, fs.path, part.fast, slow=part.slow)
+            else:  # legacy purge rules look at every record in order
+                records = parallel.records_of(win)
+                for start in range(0, len(records), CHUNK_RECORDS):
+                    ingest(self.store, state, fs.path, records[start:start + CHUNK_RECORDS])
+        self._report_error(state, fs)
 
     def _count_corrupt(self, state: RunState, fs: FileState, count: int) -> None:
         batch = Batch()

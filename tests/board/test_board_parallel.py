@@ -1,4 +1,4 @@
-"""Integration: decoding files in worker processes gives exactly what the loader thread
+"""Integration: decoding files on the decode threads gives exactly what the loader thread
 gives by itself, damage and restarts included."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from boardkit import event, frames, scalar_event, write_events
 
-from board.loader import parallel
 from writer import SummaryWriter
 from writer.proto import event_pb2
 
@@ -58,16 +57,14 @@ def snapshot(b):
     return out
 
 
-def test_parallel_equals_serial(board_factory, logdir, monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_FILE_BYTES", 1)
-    monkeypatch.setattr(parallel, "worth_it", lambda sizes: True)  # even on one CPU
-    calls = []
-    monkeypatch.setattr(parallel, "pool", lambda: _Counting(calls))
+def test_parallel_equals_serial(board_factory, logdir):
     serial = board_factory(logdir)
     serial.app.state.loader.parallel = False
     both = board_factory(logdir)
     assert snapshot(serial.load()) == snapshot(both.load())
-    assert len(calls) == 5  # every file went through the pool
+    assert serial.app.state.loader.decoded_in_parallel == 0
+    # every file went through the decode threads (the legacy one is then re-read serially)
+    assert both.app.state.loader.decoded_in_parallel == 5
     damaged = next(r for r in both.json("/api/runs")["runs"] if r["name"] == "damaged")
     assert damaged["corrupt_records"] == 1 and len(damaged["errors"]) == 1
     steps = both.json("/api/scalars", params={"run": "damaged", "tag": "x",
@@ -81,25 +78,3 @@ def test_parallel_equals_serial(board_factory, logdir, monkeypatch):
     both.load()
     assert both.json("/api/scalars", params={"run": "run1", "tag": "acc"})["step"][-1] == 400
     assert both.json("/api/scalars", params={"run": "run0", "tag": "loss"})["step"][-1] == 400
-
-
-class _Counting:
-    """A real fork-based pool that records which files it was given."""
-
-    def __init__(self, calls):
-        self.inner = _real_pool()
-        self.calls = calls
-
-    def submit(self, fn, path):
-        self.calls.append(path)
-        return self.inner.submit(fn, path)
-
-    def shutdown(self, **kw):
-        self.inner.shutdown(**kw)
-
-
-def _real_pool():
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))

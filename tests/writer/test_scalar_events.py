@@ -1,4 +1,4 @@
-"""Unit tests of board.loader.fastscalars: the vectorised decoder must agree with protobuf
+"""Unit tests of writer.scalar_events.decode_scalar_events: the vectorised decoder must agree with protobuf
 on every payload it accepts, and refuse every payload that is not a plain scalar event."""
 
 import math
@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from board.loader import fastscalars
+from writer.scalar_events import decode_scalar_events
 from writer.events import ScalarItem, normalize, parse_event
 from writer.proto import event_pb2
 
@@ -59,7 +59,7 @@ def test_agrees_with_protobuf_on_random_scalars_and_refuses_the_rest():
             for other in _others():
                 payloads.append(other)
                 expected.append(None)
-    got = fastscalars.decode(payloads)
+    got = decode_scalar_events(payloads)
     ok = got.ok.tolist()
     # Anything that is not a plain scalar is refused; a refused scalar only costs speed,
     # but every scalar with a short tag must be taken.
@@ -84,6 +84,6 @@ def test_invalid_utf8_tag_is_left_to_protobuf():
     bad = bytearray(_scalar("ab", 1.0, 1, 2.0))
     at = bad.index(b"ab")
     bad[at:at + 2] = b"\xff\xfe"
-    got = fastscalars.decode([good, bytes(bad)] * 40)
+    got = decode_scalar_events([good, bytes(bad)] * 40)
     assert got.ok.tolist() == [True, False] * 40
     assert got.tags == ["ok"] and np.all(got.tag_id == 0)
