@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
 
 from . import __version__
 
 DEFAULT_PORT = 6006
+MAX_RECORD_BYTES = 256 << 20  # writer.record.MAX_RECORD_BYTES (not imported: --help stays instant)
 TOKEN_ENV = "BOARD_AUTH_TOKEN"
 
 
@@ -45,6 +47,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--auth_token", default=None,
                    help=f"require this token on every request (or set {TOKEN_ENV}); clients "
                    "send 'Authorization: Bearer <token>' or open a page once with ?token=")
+    p.add_argument("--max_record_bytes", type=int, default=MAX_RECORD_BYTES,
+                   help="largest event-file record read, in bytes (default 256 MiB, far above "
+                   "any real image or graph); a file whose record header claims more is "
+                   "reported as corrupt from that record on")
     p.add_argument("--version", action="version", version=f"numboard {__version__}")
     return p
 
@@ -93,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         print("board: pass --logdir PATH (e.g. board --logdir=logs/) or --logdir_spec "
               "name:path,…", file=sys.stderr)
         return 2
+    if args.max_record_bytes < 1:
+        print(f"board: --max_record_bytes {args.max_record_bytes} must be a positive number of "
+              f"bytes (default {MAX_RECORD_BYTES}, 256 MiB)", file=sys.stderr)
+        return 2
     if not 0 <= args.port <= 65535:
         print(f"board: --port {args.port} is not a port number (0..65535)", file=sys.stderr)
         return 2
@@ -114,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args, sock: socket.socket, banner: str) -> int:
-    # Loading starts first: worker processes fork before any web-server thread exists, and
-    # they decode while this process imports FastAPI and uvicorn.
+    # Until uvicorn installs its own handlers (it then shuts down within
+    # timeout_graceful_shutdown and stops the loader), SIGTERM and SIGINT end the process at
+    # once: the loader's threads are daemons, so nothing of the board outlives it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Loading starts first: it reads and decodes while this process imports FastAPI and uvicorn.
     from .loader.discover import sources_for
     from .loader.loader import Loader
     from .store import Store
@@ -125,7 +139,8 @@ def _serve(args, sock: socket.socket, banner: str) -> int:
     except ValueError as exc:
         print(f"board: {exc}", file=sys.stderr)
         return 2
-    loader = Loader(Store(), sources, reload_interval=args.reload_interval)
+    loader = Loader(Store(), sources, reload_interval=args.reload_interval,
+                    max_record_bytes=args.max_record_bytes)
     loader.start()
 
     import asyncio

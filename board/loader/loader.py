@@ -95,7 +95,9 @@ class Loader:
         thread.start()
         self._threads.append(thread)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop reading. The threads are daemons: one still busy after ``timeout`` (a file
+        being decoded) ends with the process, so shutting down never waits for a load."""
         self._stop.set()
         self._wake.set()
         for thread in self._threads:  # watchers are daemons and notice within a second
