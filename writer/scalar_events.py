@@ -103,7 +103,7 @@ def encode_scalar_event(tag: str, value, step=0, walltime=None) -> bytes:
 
 # -- the batch decoder ---------------------------------------------------------------------
 
-MIN_LEN = 9 + 2 + 6 + 5  # wall + summary/value/tag headers + simple_value, no step, 1-byte tag
+MIN_LEN = 9 + 6 + 1 + 5  # wall, summary/value/tag headers, a 1-byte tag, simple_value; no step
 MAX_LEN = 9 + 11 + 6 + 127 + 5
 _LOW7 = np.uint64(0x7F)
 
