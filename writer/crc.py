@@ -15,6 +15,8 @@ record, and no Python object per record.
 
 from __future__ import annotations
 
+import threading
+
 import google_crc32c
 import numpy as np
 
@@ -77,28 +79,50 @@ def _zero_byte(reg: np.ndarray) -> np.ndarray:
 
 
 class _Tables:
-    """``suffix`` and ``seed`` tables for messages up to ``len(seed) - 1`` bytes, grown on use."""
+    """``suffix`` and ``seed`` for messages up to ``len(seed) - 1`` bytes, grown on demand.
+
+    Readers take ``current`` (one tuple, replaced whole) so a table grown by another thread
+    is never seen half-built; growth itself is serialised by a lock.
+    """
 
     def __init__(self) -> None:
-        self.suffix = _BYTE_TABLE[None, :].copy()
-        self.seed = np.array([_U32, _zero_byte(np.array([_U32], np.uint32))[0]], np.uint32)
+        seed = np.array([_U32, _zero_byte(np.array([_U32], np.uint32))[0]], np.uint32)
+        self.current = (_BYTE_TABLE[None, :].copy(), seed)
+        self._lock = threading.Lock()
 
-    def reach(self, n: int) -> None:
-        have = len(self.seed) - 1
-        if n <= have:
-            return
-        n = max(n, 2 * have)
-        suffix = np.empty((n, 256), np.uint32)
-        suffix[:have] = self.suffix
-        seed = np.empty(n + 1, np.uint32)
-        seed[: have + 1] = self.seed
-        for k in range(have, n):
-            suffix[k] = _zero_byte(suffix[k - 1])
-            seed[k + 1] = _zero_byte(seed[k : k + 1])[0]
-        self.suffix, self.seed = suffix, seed  # swapped whole: readers in other threads are safe
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(suffix, seed) covering messages of ``n`` bytes."""
+        current = self.current
+        if n < len(current[1]):
+            return current
+        with self._lock:
+            old_suffix, old_seed = self.current
+            have = len(old_seed) - 1
+            if n <= have:
+                return self.current
+            size = max(n, 2 * have)
+            suffix = np.empty((size, 256), np.uint32)
+            suffix[:have] = old_suffix
+            seed = np.empty(size + 1, np.uint32)
+            seed[: have + 1] = old_seed
+            for k in range(have, size):
+                suffix[k] = _zero_byte(suffix[k - 1])
+                seed[k + 1] = _zero_byte(seed[k : k + 1])[0]
+            self.current = (suffix, seed)
+            return self.current
 
 
 _TABLES = _Tables()
+def crc32c_u64(values: np.ndarray) -> np.ndarray:
+    """``crc32c`` of each value's 8 little-endian bytes (a TFRecord length field), element-wise,
+    for values below 2**32 (the four high bytes are zero and contribute nothing)."""
+    suffix, seed = _TABLES.upto(8)
+    reg = np.full(len(values), seed[8], np.uint32)
+    for j in range(4):
+        reg ^= suffix[7 - j][(values >> (8 * j)) & 0xFF]
+    return ~reg
+
+
 ROWS_MAX_LEN = 4096  # longer messages go to the C extension one by one
 
 
@@ -124,9 +148,9 @@ def crc32c_rows(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
                 s = int(starts[i])
                 out[i] = crc32c(buf[s : s + n].tobytes())
             continue
-        _TABLES.reach(n)
-        suffix, at = _TABLES.suffix, starts[group]
-        reg = np.full(len(group), _TABLES.seed[n], np.uint32)
+        suffix, seed = _TABLES.upto(n)
+        at = starts[group]
+        reg = np.full(len(group), seed[n], np.uint32)
         for j in range(n):
             reg ^= suffix[n - 1 - j][buf[at + j]]
         out[group] = ~reg

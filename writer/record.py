@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from writer.crc import crc32c, crc32c_rows, mask
+from writer.crc import crc32c, crc32c_rows, crc32c_u64, mask
 
 HEADER_SIZE = 12
 FOOTER_SIZE = 4
@@ -132,18 +132,6 @@ def _words(buf: np.ndarray) -> np.ndarray:
     return np.ndarray((n,), "<u4", buf, 0, (1,)) if n else np.empty(0, "<u4")
 
 
-def _length_crcs(length: np.ndarray) -> np.ndarray:
-    """Masked CRCs of the 8-byte headers of lengths below 2**32, element-wise."""
-    from writer.crc import _TABLES  # the shared tables; module-private by design
-
-    _TABLES.reach(8)
-    sx = _TABLES.suffix
-    reg = np.full(len(length), _TABLES.seed[8], np.uint32)
-    for j in range(4):  # bytes 4..7 are zero and contribute nothing
-        reg ^= sx[7 - j][(length >> (8 * j)) & 0xFF]
-    return mask(~reg)
-
-
 _BLOCK = 512 << 10  # header positions examined per numpy pass: bounds the temporaries
 
 
@@ -160,7 +148,7 @@ def _candidates(buf: np.ndarray, words: np.ndarray, lo: int, hi: int, max_record
     length = words[pos]
     fits = (length <= min(max_record_bytes, 0xFFFFFFFF)) & (length.astype(np.int64) <= last - pos)
     pos, length = pos[fits], length[fits]
-    ok = _length_crcs(length) == words[pos + 8]
+    ok = mask(crc32c_u64(length)) == words[pos + 8]
     return pos[ok], length[ok].astype(np.int64)
 
 
