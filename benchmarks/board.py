@@ -10,7 +10,8 @@ Presets (logdirs cached under ~/.cache/numboard-bench, one event file per run):
 
 For each server, one after the other in one run, on 127.0.0.1 free ports:
 - load: seconds from process start until the last tag of the first and of the last run serve
-  all their points (then every series is checked complete);
+  all their points (then the last tag of every run is checked complete), and the CPU time
+  the server's processes used until then (steadier than seconds on a shared machine);
 - peak RSS while loading (sampled every 20 ms) and RSS after the load, of the process tree
   (psutil), also as bytes per point above the same server on an empty logdir;
 - query: p50/p99 of a whole-series request (up to 10,000 points: numboard
@@ -167,6 +168,23 @@ class Server:
             except psutil.Error:
                 pass
         return total / 2**20
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process tree so far (children that ended included)."""
+        try:
+            p = psutil.Process(self.proc.pid)
+            procs = [p, *p.children(recursive=True)]
+        except psutil.Error:
+            return float("nan")
+        total = 0.0
+        for x in procs:
+            try:
+                t = x.cpu_times()
+                total += t.user + t.system + (t.children_user + t.children_system
+                                              if x is p else 0.0)
+            except psutil.Error:
+                pass
+        return total
 
     def runs_url(self) -> str:
         return f"{self.base}/data/runs"
@@ -417,6 +435,7 @@ def measure(server: Server, logdir: Path, args) -> dict:
             live.start()
             out["load"] = wait_loaded(server, client, args.runs, args.tags, args.steps,
                                       args.load_timeout)
+            out["load_cpu"] = server.cpu_seconds()
             delays = live.stop()
             out["live_load"] = (statistics.median(delays), max(delays)) if delays \
                 else (float("nan"), float("nan"))
@@ -467,6 +486,7 @@ def table(results: dict[str, dict]) -> str:
         return (mb - r["rss_empty"]) * 2**20 / POINTS
 
     rows = [("load: start → every point served (s)", lambda r: r["load"], False),
+            ("CPU time used by then, all processes (s)", lambda r: r["load_cpu"], False),
             ("peak RSS while loading (MB)", lambda r: r["rss_peak"], False),
             ("RSS after load (MB)", lambda r: r["rss"], False),
             ("peak RSS above an empty server, bytes/point",

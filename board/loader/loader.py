@@ -85,6 +85,8 @@ class Loader:
         self._watching: set[str] = set()
         self.cycles = 0
         self._records_this_cycle = 0
+        self._done: list = []  # (state, file) read so far in this cycle
+        self._refreshed = 0.0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -140,8 +142,8 @@ class Loader:
                         fs = self._files[path] = FileState(path, run)
                     work.append((state, fs))
         prefetch = self._submit_parallel(work)
-        done = []
-        refreshed = time.monotonic()
+        self._done = []
+        self._refreshed = time.monotonic()
         try:
             for state, fs in work:
                 if self._stop.is_set():
@@ -150,11 +152,8 @@ class Loader:
                     self._apply_parallel(state, fs, prefetch)
                 else:
                     self._read_file(state, fs)
-                done.append((state, fs))
-                if time.monotonic() - refreshed > LIVE_EVERY:
-                    for state_, fs_ in done:  # live runs keep flowing during a long load
-                        self._read_file(state_, fs_)
-                    refreshed = time.monotonic()
+                self._done.append((state, fs))
+                self._refresh()
         finally:
             if prefetch is not None:
                 self.decoded_in_parallel += prefetch.decoded
@@ -162,6 +161,15 @@ class Loader:
         self.store.loading = False
         if self._records_this_cycle > TRIM_AFTER:
             release_free_memory()
+
+    def _refresh(self) -> None:
+        """Every LIVE_EVERY seconds of a long cycle, re-read the files it already read, so
+        live runs keep flowing during an initial load."""
+        if time.monotonic() - self._refreshed < LIVE_EVERY:
+            return
+        for state, fs in self._done:
+            self._read_file(state, fs)
+        self._refreshed = time.monotonic()
 
     def _submit_parallel(self, work) -> parallel.Prefetcher | None:
         """Start decoding the never-read files on threads (see parallel.py)."""
@@ -178,7 +186,7 @@ class Loader:
 
     def _apply_parallel(self, state: RunState, fs: FileState, prefetch) -> None:
         try:
-            result = prefetch.take(fs.path, timeout=WORKER_TIMEOUT)
+            result = prefetch.take(fs.path, WORKER_TIMEOUT, on_wait=self._refresh)
         except Exception as exc:  # a failed or stuck decode: read this file here instead
             log.warning("decoding %s on a thread failed (%s); reading it here", fs.path, exc)
             return self._read_file(state, fs)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import NamedTuple
 
 import numpy as np
@@ -109,8 +111,9 @@ class Prefetcher:
     def __contains__(self, path: str) -> bool:
         return path in self._paths
 
-    def take(self, path: str, timeout: float | None = None) -> FileResult:
-        """The result for ``path`` (waits for it); raises what decoding raised."""
+    def take(self, path: str, timeout: float, on_wait=None, every: float = 0.25) -> FileResult:
+        """The result for ``path``; raises what decoding raised, or TimeoutError after
+        ``timeout`` seconds. While waiting, ``on_wait()`` is called every ``every`` seconds."""
         self._paths.discard(path)
         if path not in self._futures:  # taken out of order: decode it next
             self._todo.remove(path)
@@ -118,7 +121,16 @@ class Prefetcher:
             self._fill(extra=1)
         future = self._futures.pop(path)
         self._fill()
-        result = future.result(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = future.result(min(every, max(0.0, deadline - time.monotonic())))
+                break
+            except FutureTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+                if on_wait is not None:
+                    on_wait()
         self.decoded += 1
         return result
 
