@@ -78,3 +78,32 @@ def test_parallel_equals_serial(board_factory, logdir):
     both.load()
     assert both.json("/api/scalars", params={"run": "run1", "tag": "acc"})["step"][-1] == 400
     assert both.json("/api/scalars", params={"run": "run0", "tag": "loss"})["step"][-1] == 400
+
+
+def test_files_already_read_are_followed_during_a_long_load(tmp_path, monkeypatch):
+    # A run written to while a big initial load goes on has its new points read within that
+    # same load (not only once every file is in): the loader re-reads the files it has read
+    # every LIVE_EVERY seconds (0 here: at every step). The spy appends to the live run's
+    # file right after the loader applied the next run's file.
+    from board.loader import loader as loader_mod
+    from board.loader.discover import sources_for
+    from board.store import Store
+
+    live = write_events(tmp_path / "a_live" / EV, *(scalar_event("x", i, i) for i in range(5)))
+    for name in ("b", "c"):
+        write_events(tmp_path / name / EV, *(scalar_event("y", i, i) for i in range(300)))
+    real = loader_mod.ingest_mixed
+
+    def apply_then_write(store, state, path, *args, **kw):
+        real(store, state, path, *args, **kw)
+        if state.name == "b":
+            with open(live, "ab") as f:
+                f.write(frames(scalar_event("x", 5.0, 5)))
+
+    monkeypatch.setattr(loader_mod, "ingest_mixed", apply_then_write)
+    monkeypatch.setattr(loader_mod, "LIVE_EVERY", 0.0)
+    loader = loader_mod.Loader(Store(), sources_for(str(tmp_path), None), reload_interval=0,
+                               watch=False)
+    loader.cycle()
+    assert loader.decoded_in_parallel == 3
+    assert loader.store.scalars("a_live", "x").step.tolist() == list(range(6))
