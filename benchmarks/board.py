@@ -270,7 +270,7 @@ class LiveWriter:
                                 break
                     except (httpx.HTTPError, ValueError, KeyError, IndexError):
                         pass
-                    time.sleep(0.01)
+                    time.sleep(0.05)  # polling costs the server CPU: keep it light
                 if counted and not self._stop.is_set():
                     self.delays.append(time.perf_counter() - t)
                 self._stop.wait(0.2)
@@ -313,7 +313,7 @@ def wait_loaded(server: Server, client: httpx.Client, runs: int, tags: int, step
         while pending and time.perf_counter() - server.t0 < timeout:
             pending = {key for key in sorted(pending) if not complete(*key)}
             if pending:
-                time.sleep(0.02)
+                time.sleep(0.05)
         return not pending
 
     last = f"tag{tags - 1:02d}"

@@ -148,7 +148,7 @@ def ingest_mixed(store: Store, state: RunState, path: str, fast, records=None,
     """Apply a decode_scalar_events result in file order, interleaved with the other records.
 
     Either `records` (every record, in order) or `slow` (only the records that fast
-    refused, in order — what a decoding worker process sends back) is given. Without
+    refused, in order — what parallel.decode_window returns) is given. Without
     `records`, short stretches of scalars cannot be sent to the protobuf path, and a legacy
     out-of-order purge could not be replayed: callers use `slow` only for files whose
     file_version is >= 2.
