@@ -19,6 +19,7 @@ import threading
 
 import google_crc32c
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 if google_crc32c.implementation != "c":  # pragma: no cover - depends on the installed wheel
     raise ImportError(
@@ -124,6 +125,7 @@ def crc32c_u64(values: np.ndarray) -> np.ndarray:
 
 
 ROWS_MAX_LEN = 4096  # longer messages go to the C extension one by one
+_PASS_BYTES = 4 << 20  # bytes of messages copied into columns per pass
 
 
 def crc32c_rows(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -131,7 +133,7 @@ def crc32c_rows(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
 
     ``buf`` is a 1-D ``uint8`` array. Messages of one length are checksummed together, a
     column at a time; messages longer than ``ROWS_MAX_LEN`` (rare: images, graphs) go to the C
-    extension.
+    extension. Messages must lie inside ``buf``.
     """
     starts = np.asarray(starts, np.int64)
     lengths = np.asarray(lengths, np.int64)
@@ -149,9 +151,17 @@ def crc32c_rows(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
                 out[i] = crc32c(buf[s : s + n].tobytes())
             continue
         suffix, seed = _TABLES.upto(n)
-        at = starts[group]
-        reg = np.full(len(group), seed[n], np.uint32)
-        for j in range(n):
-            reg ^= suffix[n - 1 - j][buf[at + j]]
-        out[group] = ~reg
+        windows = sliding_window_view(buf, n) if n else None
+        rows = max(1, _PASS_BYTES // max(n, 1))
+        for lo in range(0, len(group), rows):
+            part = group[lo : lo + rows]
+            reg = np.full(len(part), seed[n], np.uint32)
+            if n:
+                # the messages as columns: one row gather, then a table lookup per column
+                cols = np.ascontiguousarray(windows[starts[part]].T)
+                looked = np.empty(len(part), np.uint32)
+                for j in range(n):
+                    np.take(suffix[n - 1 - j], cols[j], out=looked)
+                    reg ^= looked
+            out[part] = ~reg
     return out

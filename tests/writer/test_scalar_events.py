@@ -6,10 +6,15 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from writer.scalar_events import decode_scalar_events
+from writer import record
+from writer.event_file import RecordTail, read_records
 from writer.events import ScalarItem, normalize, parse_event
 from writer.proto import event_pb2
+from writer.record import encode_record, frame
+from writer.scalar_events import decode_scalar_events, encode_scalar_event
 
 pytestmark = pytest.mark.unit
 
@@ -91,15 +96,6 @@ def test_invalid_utf8_tag_is_left_to_protobuf():
 
 # -- straight from file windows: the path the board loads with ------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from writer import record  # noqa: E402
-from writer.event_file import RecordTail, read_records  # noqa: E402
-from writer.record import encode_record, frame  # noqa: E402
-from writer.scalar_events import encode_scalar_event  # noqa: E402
-
-
 def _by_protobuf(payloads):
     """(tag, step, wall, value) per payload that protobuf sees as one simple_value, else None."""
     out = []
@@ -119,8 +115,7 @@ def _by_windows(path):
         fr = win.frames
         got = decode_scalar_events(win.buf, fr.starts, fr.lengths)
         rows = iter(range(len(got.step)))
-        for s, n, ok in zip(fr.starts.tolist(), fr.lengths.tolist(), got.ok.tolist(),
-                            strict=True):
+        for s, ok in zip(fr.starts.tolist(), got.ok.tolist(), strict=True):
             offset = win.start + s - record.HEADER_SIZE
             if ok:
                 k = next(rows)
