@@ -36,7 +36,7 @@ from writer.record import (
     frame_length,
 )
 
-_READ_CHUNK = 16 << 20
+_READ_CHUNK = 4 << 20
 
 
 class Window(NamedTuple):
@@ -60,7 +60,7 @@ class RecordTail:
     the file is stopped: ``error`` is set and every later read returns no records. A missing
     file raises ``FileNotFoundError``.
 
-    Memory: a read holds one window of at most 16 MiB, or one record if it is bigger; it never
+    Memory: a read holds one window of at most 4 MiB, or one record if it is bigger; it never
     allocates more than the file holds past ``offset``.
     """
 

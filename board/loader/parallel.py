@@ -29,6 +29,7 @@ from writer.scalar_events import Scalars, decode_scalar_events
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 AHEAD = 2 * WORKERS  # decoded files waiting to be applied, at most
+MERGE_ROWS = 4_000_000  # scalars of one file applied to the store in one step, at most
 
 
 class Part(NamedTuple):
@@ -46,13 +47,14 @@ class FileResult(NamedTuple):
 
 
 def decode_file(path: str, max_record_bytes: int = MAX_RECORD_BYTES,
-                stop: threading.Event | None = None) -> FileResult:
-    """Read every whole record of ``path`` and decode its plain scalars."""
+                stop: threading.Event | None = None, window: int | None = None) -> FileResult:
+    """Read every whole record of ``path`` and decode its plain scalars, a window at a time
+    (``window`` bytes: RecordTail's default)."""
     parts: list[Part] = []
     count = bad_crc = 0
     tail = RecordTail(path, max_record_bytes=max_record_bytes)
     try:
-        for win in tail.read_frames():
+        for win in tail.read_frames(*([window] if window else [])):
             fr = win.frames
             bad_crc += fr.bad_crc
             count += len(fr.starts)
@@ -62,7 +64,33 @@ def decode_file(path: str, max_record_bytes: int = MAX_RECORD_BYTES,
                 break
     finally:
         tail.close()
-    return FileResult(path, tail.offset, bad_crc, tail.error, count, parts)
+    return FileResult(path, tail.offset, bad_crc, tail.error, count, merge_parts(parts))
+
+
+def merge_parts(parts: list[Part], max_rows: int = MERGE_ROWS) -> list[Part]:
+    """Consecutive parts joined into parts of up to ``max_rows`` scalars, so the store grows
+    each series once per file rather than once per window (no over-allocation)."""
+    groups: list[list[Part]] = []
+    rows = 0
+    for part in parts:
+        if not groups or rows + len(part.fast.step) > max_rows:
+            groups.append([])
+            rows = 0
+        groups[-1].append(part)
+        rows += len(part.fast.step)
+    return [group[0] if len(group) == 1 else _join(group) for group in groups]
+
+
+def _join(parts: list[Part]) -> Part:
+    index: dict[str, int] = {}
+    ids = []
+    for part in parts:
+        remap = np.array([index.setdefault(t, len(index)) for t in part.fast.tags], np.int64)
+        ids.append(remap[part.fast.tag_id] if len(remap) else part.fast.tag_id)
+    cols = [np.concatenate([getattr(p.fast, name) for p in parts])
+            for name in ("ok", "step", "wall_time", "value")]
+    fast = Scalars(cols[0], np.concatenate(ids), list(index), *cols[1:])
+    return Part(fast, [rec for p in parts for rec in p.slow])
 
 
 def decode_window(win: Window) -> Part:

@@ -107,3 +107,28 @@ def test_files_already_read_are_followed_during_a_long_load(tmp_path, monkeypatc
     loader.cycle()
     assert loader.decoded_in_parallel == 3
     assert loader.store.scalars("a_live", "x").step.tolist() == list(range(6))
+
+
+def test_a_file_decoded_in_many_windows_is_one_part(logdir):
+    # Windows are merged per file (the store then grows each series once): the same rows,
+    # tags and refused records as one window gives.
+    from board.loader import parallel
+
+    path = str(next((logdir / "run0").iterdir()))
+    whole = parallel.decode_file(path)
+    pieces = parallel.decode_file(path, window=4096)
+    assert len(whole.parts) == len(pieces.parts) == 1
+    a, b = whole.parts[0], pieces.parts[0]
+    assert a.fast.ok.tolist() == b.fast.ok.tolist() and len(a.fast.ok) == 801 + 4
+    for name in ("step", "wall_time", "value"):
+        assert getattr(a.fast, name).tolist() == getattr(b.fast, name).tolist()
+    assert [a.fast.tags[i] for i in a.fast.tag_id] == [b.fast.tags[i] for i in b.fast.tag_id]
+    assert [(r.offset, r.data) for r in a.slow] == [(r.offset, r.data) for r in b.slow]
+    assert pieces.offset == whole.offset and pieces.count == whole.count
+    from writer.event_file import RecordTail
+
+    windows = [parallel.decode_window(w) for w in RecordTail(path).read_frames(1024)]
+    split = parallel.merge_parts(windows, max_rows=100)
+    assert len(windows) > len(split) > 1
+    assert sum(len(p.fast.step) for p in split) == 800
+    assert max(len(p.fast.step) for p in split) <= 100
