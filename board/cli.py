@@ -119,16 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.logdir and not os.path.isdir(os.path.expanduser(args.logdir)):
         print(f"board: logdir {args.logdir!r} does not exist yet; waiting for it to appear",
               file=sys.stderr, flush=True)
-    return _serve(args, sock, f"numboard serving {shown} at "
-                              f"http://{_url_host(args.host, args.bind_all)}:{port}/")
+    try:
+        return _serve(args, sock, f"numboard serving {shown} at "
+                                  f"http://{_url_host(args.host, args.bind_all)}:{port}/")
+    except KeyboardInterrupt:  # Ctrl-C before the server was up
+        return 130
 
 
 def _serve(args, sock: socket.socket, banner: str) -> int:
     # Until uvicorn installs its own handlers (it then shuts down within
-    # timeout_graceful_shutdown and stops the loader), SIGTERM and SIGINT end the process at
-    # once: the loader's threads are daemons, so nothing of the board outlives it.
+    # timeout_graceful_shutdown and stops the loader), SIGTERM ends the process at once and
+    # SIGINT (KeyboardInterrupt) returns from main: the loader's threads are daemons, so
+    # nothing of the board outlives it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
     # Loading starts first: it reads and decodes while this process imports FastAPI and uvicorn.
     from .loader.discover import sources_for
     from .loader.loader import Loader

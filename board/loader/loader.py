@@ -176,7 +176,7 @@ class Loader:
         if not self.parallel:
             return None
         fresh = [fs.path for _state, fs in work if fs.tail is None]
-        if len(fresh) < 2:
+        if not fresh:
             return None
         try:
             return parallel.Prefetcher(fresh, self.max_record_bytes)
