@@ -119,19 +119,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.logdir and not os.path.isdir(os.path.expanduser(args.logdir)):
         print(f"board: logdir {args.logdir!r} does not exist yet; waiting for it to appear",
               file=sys.stderr, flush=True)
-    try:
-        return _serve(args, sock, f"numboard serving {shown} at "
-                                  f"http://{_url_host(args.host, args.bind_all)}:{port}/")
-    except KeyboardInterrupt:  # Ctrl-C before the server was up
-        return 130
+    return _serve(args, sock, f"numboard serving {shown} at "
+                              f"http://{_url_host(args.host, args.bind_all)}:{port}/")
 
 
 def _serve(args, sock: socket.socket, banner: str) -> int:
-    # Until uvicorn installs its own handlers (it then shuts down within
-    # timeout_graceful_shutdown and stops the loader), SIGTERM ends the process at once and
-    # SIGINT (KeyboardInterrupt) returns from main: the loader's threads are daemons, so
-    # nothing of the board outlives it.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Until the server is up, SIGTERM and SIGINT end the process at once (nothing is written,
+    # and the loader's threads are daemons, so nothing of the board outlives it). Once it is
+    # up, uvicorn handles them (a graceful shutdown bounded by timeout_graceful_shutdown that
+    # stops the loader) and then re-raises the signal here, which ends main normally.
+    served = False
+
+    def on_signal(signum, _frame) -> None:
+        if served:
+            raise KeyboardInterrupt
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     # Loading starts first: it reads and decodes while this process imports FastAPI and uvicorn.
     from .loader.discover import sources_for
     from .loader.loader import Loader
@@ -159,10 +164,12 @@ def _serve(args, sock: socket.socket, banner: str) -> int:
     server = uvicorn.Server(config)
 
     async def run() -> None:
+        nonlocal served
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not task.done():
             await asyncio.sleep(0.005)
         if server.started:
+            served = True
             print(banner, flush=True)
         await task
 
