@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
 
 from . import __version__
 
 DEFAULT_PORT = 6006
+MAX_RECORD_BYTES = 256 << 20  # writer.record.MAX_RECORD_BYTES (not imported: --help stays instant)
 TOKEN_ENV = "BOARD_AUTH_TOKEN"
 HOSTS_ENV = "BOARD_ALLOWED_HOSTS"
 
@@ -62,6 +64,10 @@ def parser() -> argparse.ArgumentParser:
                    "endpoint_url=http://127.0.0.1:8333, anon=true, profile=dev); credentials "
                    "and endpoints are otherwise read from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
                    "AWS_PROFILE, … as the AWS tools do")
+    p.add_argument("--max_record_bytes", type=int, default=MAX_RECORD_BYTES,
+                   help="largest event-file record read, in bytes (default 256 MiB, far above "
+                   "any real image or graph); a file whose record header claims more is "
+                   "reported as corrupt from that record on")
     p.add_argument("--version", action="version", version=f"numboard {__version__}")
     return p
 
@@ -119,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.logdir) == bool(args.logdir_spec):
         print("board: pass --logdir PATH (e.g. board --logdir=logs/) or --logdir_spec "
               "name:path,…", file=sys.stderr)
+        return 2
+    if args.max_record_bytes < 1:
+        print(f"board: --max_record_bytes {args.max_record_bytes} must be a positive number of "
+              f"bytes (default {MAX_RECORD_BYTES}, 256 MiB)", file=sys.stderr)
         return 2
     if not 0 <= args.port <= 65535:
         print(f"board: --port {args.port} is not a port number (0..65535)", file=sys.stderr)
@@ -182,8 +192,20 @@ def _check_object_logdirs(args) -> str | None:
 
 
 def _serve(args, sock: socket.socket, banner: str) -> int:
-    # Loading starts first: worker processes fork before any web-server thread exists, and
-    # they decode while this process imports FastAPI and uvicorn.
+    # Until the server is up, SIGTERM and SIGINT end the process at once (nothing is written,
+    # and the loader's threads are daemons, so nothing of the board outlives it). Once it is
+    # up, uvicorn handles them (a graceful shutdown bounded by timeout_graceful_shutdown that
+    # stops the loader) and then re-raises the signal here, which ends main normally.
+    served = False
+
+    def on_signal(signum, _frame) -> None:
+        if served:
+            raise KeyboardInterrupt
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # Loading starts first: it reads and decodes while this process imports FastAPI and uvicorn.
     from .loader.discover import sources_for
     from .loader.loader import Loader
     from .store import Store
@@ -193,7 +215,8 @@ def _serve(args, sock: socket.socket, banner: str) -> int:
     except ValueError as exc:
         print(f"board: {exc}", file=sys.stderr)
         return 2
-    loader = Loader(Store(), sources, reload_interval=args.reload_interval)
+    loader = Loader(Store(), sources, reload_interval=args.reload_interval,
+                    max_record_bytes=args.max_record_bytes)
     loader.start()
 
     import asyncio
@@ -208,10 +231,12 @@ def _serve(args, sock: socket.socket, banner: str) -> int:
     server = uvicorn.Server(http.config(app, http.raise_file_limit()))
 
     async def run() -> None:
+        nonlocal served
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not task.done():
             await asyncio.sleep(0.005)
         if server.started:
+            served = True
             print(banner, flush=True)
         await task
 

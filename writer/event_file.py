@@ -22,13 +22,31 @@ import os
 import sys
 import threading
 import weakref
+from typing import NamedTuple
+
+import numpy as np
 
 from writer import object_file
-from writer.record import HEADER_SIZE, Decoded, RecordError, decode_records, frame_length
+from writer.record import (
+    HEADER_SIZE,
+    MAX_RECORD_BYTES,
+    Decoded,
+    Frames,
+    Record,
+    RecordError,
+    frame,
+    frame_length,
+)
 from writer.storage import StorageError, is_url, local_path, redact_url
 
-_READ_CHUNK = 16 << 20
+_READ_CHUNK = 4 << 20
 _OBJECT_MAX_BYTES = 8 << 20  # buffered before an upload on object storage without flush()
+
+
+class Window(NamedTuple):
+    start: int  # file position of buf[0]
+    buf: np.ndarray  # uint8
+    frames: Frames
 
 
 class EventFileError(OSError):
@@ -39,21 +57,44 @@ class RecordTail:
     """Incremental reader over a TFRecord file that another process may still be appending to.
 
     ``read()`` returns the whole records that arrived since the previous call, with absolute
-    file offsets, and advances ``offset`` past them. A partial tail is left for the next call.
-    After a corrupt length header, or if the file shrinks below ``offset`` (truncated or
-    replaced), the file is stopped: ``error`` is set and every later ``read()`` returns no
-    records. A missing file raises ``FileNotFoundError`` from ``read()``.
+    file offsets, and advances ``offset`` past them. ``read_frames()`` is the same read as
+    numpy windows (the buffer and its :class:`writer.record.Frames`), with no Python object per
+    record. A partial tail is left for the next call. After a corrupt length header, a length
+    above ``max_record_bytes``, or if the file shrinks below ``offset`` (truncated or replaced),
+    the file is stopped: ``error`` is set and every later read returns no records. A missing
+    file raises ``FileNotFoundError``.
+
+    Memory: a read holds one window of at most 4 MiB, or one record if it is bigger; it never
+    allocates more than the file holds past ``offset``.
     """
 
-    def __init__(self, path: str | os.PathLike, offset: int = 0):
+    def __init__(self, path: str | os.PathLike, offset: int = 0, *,
+                 max_record_bytes: int = MAX_RECORD_BYTES):
         self.path = os.fspath(path)
         self.offset = offset
+        self.max_record_bytes = max_record_bytes
         self.error: RecordError | None = None
         self._file = None
 
     def read(self) -> Decoded:
+        records: list[Record] = []
+        bad_crc = 0
+        for win in self.read_frames():
+            fr = win.frames
+            raw = win.buf.tobytes() if len(fr.starts) else b""
+            records.extend(Record(win.start + s - HEADER_SIZE, raw[s : s + n])
+                           for s, n in zip(fr.starts.tolist(), fr.lengths.tolist(), strict=True))
+            bad_crc += fr.bad_crc
+        return Decoded(records, self.offset, bad_crc, self.error)
+
+    def read_frames(self, window: int = _READ_CHUNK):
+        """Yield a :class:`Window` for each stretch of new whole records (see ``frame``).
+
+        ``frames.starts`` index into ``buf`` (a ``uint8`` array) whose first byte is at file
+        position ``start``. ``offset`` and ``error`` advance as windows are yielded.
+        """
         if self.error is not None:
-            return Decoded([], self.offset, 0, self.error)
+            return
         if self._file is None:
             self._file = open(self.path, "rb", buffering=0)  # noqa: SIM115 - kept open between reads
         f = self._file
@@ -64,32 +105,29 @@ class RecordTail:
                 "truncated or replaced, so it is no longer followed",
                 self.offset,
             )
-            return Decoded([], self.offset, 0, self.error)
-        records = []
-        bad_crc = 0
+            return
         while size - self.offset >= HEADER_SIZE:
-            f.seek(self.offset)
-            buf = f.read(min(size - self.offset, _READ_CHUNK))
-            dec = decode_records(buf, 0, base=self.offset)
-            if dec.offset == self.offset and dec.error is None:
+            start = self.offset
+            buf = _read_at(f, start, min(size - start, window))
+            fr = frame(buf, base=start, max_record_bytes=self.max_record_bytes)
+            if fr.offset == start and fr.error is None:
                 # Nothing whole in the window: either a partial tail, or one frame bigger
                 # than the window. Read that frame whole only if the file already holds it.
                 try:
-                    total = frame_length(buf[:HEADER_SIZE], self.offset)
+                    total = frame_length(buf[:HEADER_SIZE].tobytes(), start,
+                                         max_record_bytes=self.max_record_bytes)
                 except RecordError as exc:
-                    dec = Decoded([], self.offset, 0, exc)
+                    fr = Frames(fr.starts, fr.lengths, start, 0, exc)
                 else:
-                    if total > size - self.offset:
+                    if total > size - start:
                         break
-                    f.seek(self.offset)
-                    dec = decode_records(f.read(total), 0, base=self.offset)
-            records.extend(dec.records)
-            bad_crc += dec.bad_crc
-            self.offset = dec.offset
-            if dec.error is not None:
-                self.error = dec.error
+                    buf = _read_at(f, start, total)
+                    fr = frame(buf, base=start, max_record_bytes=self.max_record_bytes)
+            self.offset = fr.offset
+            self.error = fr.error
+            yield Window(start, buf, fr)
+            if fr.error is not None:
                 break
-        return Decoded(records, self.offset, bad_crc, self.error)
 
     def close(self) -> None:
         """Close the file handle; a later ``read()`` reopens the file and seeks back."""
@@ -104,13 +142,27 @@ class RecordTail:
         self.close()
 
 
+def _read_at(f, offset: int, n: int) -> np.ndarray:
+    """Exactly ``n`` bytes at ``offset`` (fewer only if the file shrank meanwhile)."""
+    buf = np.empty(n, np.uint8)
+    f.seek(offset)
+    got = f.readinto(memoryview(buf))
+    while got < n:
+        more = f.readinto(memoryview(buf)[got:])
+        if not more:
+            return buf[:got]
+        got += more
+    return buf
+
+
 def read_records(path: str | os.PathLike) -> Decoded:
     """Every whole record of a file, in one call (a convenience over :class:`RecordTail`)."""
     with RecordTail(path) as tail:
         return tail.read()
 
 
-def read_record_at(path: str | os.PathLike, offset: int) -> bytes:
+def read_record_at(path: str | os.PathLike, offset: int, *,
+                   max_record_bytes: int = MAX_RECORD_BYTES) -> bytes:
     """Payload of the record whose frame starts at ``offset``; RecordError if it is damaged."""
     if is_url(path):
         return object_file.read_record_at(path, offset)
@@ -118,7 +170,7 @@ def read_record_at(path: str | os.PathLike, offset: int) -> bytes:
         size = os.fstat(f.fileno()).st_size
         f.seek(offset)
         header = f.read(HEADER_SIZE)
-        total = frame_length(header, offset)
+        total = frame_length(header, offset, max_record_bytes=max_record_bytes)
         if offset + total > size:
             raise RecordError(
                 f"record at byte {offset} of {os.fspath(path)!r} needs {total} bytes but the "
@@ -126,12 +178,13 @@ def read_record_at(path: str | os.PathLike, offset: int) -> bytes:
                 offset,
             )
         f.seek(offset)
-        dec = decode_records(f.read(total), 0, base=offset)
-    if dec.bad_crc or not dec.records:
+        data = f.read(total)
+    fr = frame(data, max_record_bytes=max_record_bytes)
+    if fr.bad_crc or not len(fr.starts):
         raise RecordError(
             f"record at byte {offset} of {os.fspath(path)!r} has a bad payload CRC", offset
         )
-    return dec.records[0].data
+    return data[HEADER_SIZE : HEADER_SIZE + int(fr.lengths[0])]
 
 
 # Writers not yet closed, flushed and closed at interpreter exit.

@@ -9,18 +9,17 @@ framed record first (so a bad argument writes nothing) and then appends it throu
 
 ``add_scalar`` is the hot path of training loops. It writes the Event bytes directly (field
 order and encoding exactly as protobuf serialises ``Event{wall_time, step, summary{value{tag,
-simple_value}}}``; a test compares the two) because building and serialising three protobuf
-messages costs several times more than framing and CRCs.
+simple_value}}}``; a test compares the two; the encoder lives next to its batch decoder in
+:mod:`writer.scalar_events`) because building and serialising three protobuf messages costs
+several times more than framing and CRCs.
 """
 
 from __future__ import annotations
 
 import errno
 import itertools
-import numbers
 import os
 import socket
-import struct
 import time
 import warnings
 
@@ -28,23 +27,26 @@ from google.protobuf.message import DecodeError, Message
 
 from writer import hparams as hparams_lib
 from writer import summary as summary_lib
-from writer.crc import MASK_DELTA, crc32c
 from writer.event_file import EventFileError, EventFileWriter
 from writer.proto import event_pb2, summary_pb2
-from writer.record import length_crc
+from writer.record import encode_record
+from writer.scalar_events import (
+    F32,
+    SMALL_STEPS,
+    WALL,
+    encode_scalar_event,
+    float32_bytes,
+    scalar_prefix,
+    step_field,
+    varint,
+    wall_field,
+)
 from writer.storage import StorageError, is_url, local_path, storage_for
 
 __all__ = ["SummaryWriter", "encode_scalar_event"]
 
 FILE_VERSION = "brain.Event:2"
 _COUNTER = itertools.count()
-_HEAD = struct.Struct("<QI")
-_U32 = struct.Struct("<I")
-_WALL = struct.Struct("<Bd")  # field 1 (wall_time), wire type 1: tag byte 0x09
-_F32 = struct.Struct("<f")
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_SMALL_STEPS = [b"" if s == 0 else bytes((0x10, s)) for s in range(128)]
-_MASK32 = 0xFFFFFFFF
 
 _STEP_WARNING = (
     "{what} was called without a step (global_step=None), so the event is written at step 0, "
@@ -53,82 +55,6 @@ _STEP_WARNING = (
     "writer.add_summary(summary, global_step=step) or writer.add_scalar(tag, value, step). "
     "This warning is shown once per writer."
 )
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _step_field(step) -> bytes:
-    """Event.step (field 2, varint) bytes; b"" for 0, as proto3 omits defaults."""
-    if type(step) is int and 0 <= step < 128:
-        return _SMALL_STEPS[step]
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        if isinstance(step, float) and step.is_integer():
-            step = int(step)
-        elif hasattr(step, "item") and getattr(step, "ndim", 0) == 0:
-            return _step_field(step.item())
-        else:
-            raise TypeError(f"step must be an integer, got {step!r}")
-    step = int(step)
-    if not _INT64_MIN <= step <= _INT64_MAX:
-        raise ValueError(f"step {step} does not fit in int64")
-    return b"" if step == 0 else b"\x10" + _varint(step & 0xFFFFFFFFFFFFFFFF)
-
-
-def _wall_field(walltime) -> bytes:
-    if walltime is None:
-        return _WALL.pack(9, time.time())
-    try:
-        wall = float(walltime)
-    except (TypeError, ValueError):
-        raise TypeError(f"walltime must be seconds since the epoch (a float), got {walltime!r}") from None
-    if wall == 0.0 and struct.pack("<d", wall) == bytes(8):
-        return b""  # proto3 omits a default 0.0
-    return _WALL.pack(9, wall)
-
-
-def _frame(data: bytes) -> bytes:
-    n = len(data)
-    crc = crc32c(data)
-    return b"".join((
-        _HEAD.pack(n, length_crc(n)),
-        data,
-        _U32.pack((((crc >> 15) | (crc << 17)) + MASK_DELTA) & _MASK32),
-    ))
-
-
-def _scalar_prefix(tag: str) -> bytes:
-    """Bytes of ``summary{value{tag: <tag>, simple_value: `` up to the 4 float bytes."""
-    tag_bytes = tag.encode("utf-8")
-    value_len = 1 + len(_varint(len(tag_bytes))) + len(tag_bytes) + 5
-    summary_len = 1 + len(_varint(value_len)) + value_len
-    return b"".join((
-        b"\x2a", _varint(summary_len),
-        b"\x0a", _varint(value_len),
-        b"\x0a", _varint(len(tag_bytes)), tag_bytes,
-        b"\x15",
-    ))
-
-
-def _float32(tag: str, value) -> bytes:
-    """Little-endian float32 of ``value``, rounding like protobuf (overflow becomes inf)."""
-    v = summary_lib.scalar_value(tag, value)
-    try:
-        return _F32.pack(v)
-    except OverflowError:
-        return _F32.pack(float("inf") if v > 0 else float("-inf"))
-
-
-def encode_scalar_event(tag: str, value, step=0, walltime=None) -> bytes:
-    """Serialized ``Event{wall_time, step, summary{value{tag, simple_value}}}``."""
-    summary_lib.check_tag(tag)
-    return _wall_field(walltime) + _step_field(step) + _scalar_prefix(tag) + _float32(tag, value)
 
 
 def _summary_bytes(summary) -> bytes:
@@ -226,7 +152,7 @@ class SummaryWriter:
         self._warned_step = False
         self._last_step = 0  # where add_hparams puts metric values by default
         first = event_pb2.Event(wall_time=now, file_version=FILE_VERSION)
-        self._write(_frame(first.SerializeToString()))
+        self._write(encode_record(first.SerializeToString()))
         self._file.flush()  # as TF does: the file exists with its version record at once
 
     # -- the fast path ------------------------------------------------------------------
@@ -241,45 +167,39 @@ class SummaryWriter:
             step = _one_step(step, global_step, tag)
         prefix = self._prefixes.get(tag) if type(tag) is str else None
         if prefix is None:
-            prefix = self._prefixes[tag] = _scalar_prefix(summary_lib.check_tag(tag))
+            prefix = self._prefixes[tag] = scalar_prefix(summary_lib.check_tag(tag))
         if type(value) is float:
             try:
-                fbytes = _F32.pack(value)
+                fbytes = F32.pack(value)
             except OverflowError:
-                fbytes = _float32(tag, value)
+                fbytes = float32_bytes(tag, value)
         else:
-            fbytes = _float32(tag, value)
+            fbytes = float32_bytes(tag, value)
         if type(step) is int and 0 <= step < 128:
-            sbytes = _SMALL_STEPS[step]
+            sbytes = SMALL_STEPS[step]
             self._last_step = step
         elif step is None:
             sbytes = b""
             self._warn_no_step(f"add_scalar({tag!r})")
         else:
-            sbytes = _step_field(step)
+            sbytes = step_field(step)
             self._last_step = step
-        head = _WALL.pack(9, time.time()) if walltime is None else _wall_field(walltime)
+        head = WALL.pack(9, time.time()) if walltime is None else wall_field(walltime)
         data = head + sbytes + prefix + fbytes
-        n = len(data)
-        crc = crc32c(data)
-        self._write(b"".join((
-            _HEAD.pack(n, length_crc(n)),
-            data,
-            _U32.pack((((crc >> 15) | (crc << 17)) + MASK_DELTA) & _MASK32),
-        )))
+        self._write(encode_record(data))
 
     # -- general events -----------------------------------------------------------------
 
     def add_summary(self, summary, global_step=None, walltime=None) -> None:
         """Write a ``Summary`` proto or its serialized bytes (``sess.run(summary_op)``)."""
         data = _summary_bytes(summary)
-        sbytes = _step_field(global_step) if global_step is not None else b""
-        head = _wall_field(walltime)
+        sbytes = step_field(global_step) if global_step is not None else b""
+        head = wall_field(walltime)
         if global_step is None:
             self._warn_no_step(f"add_summary (tag {_first_tag(data)!r})")
         else:
             self._last_step = global_step
-        self._write(_frame(head + sbytes + b"\x2a" + _varint(len(data)) + data))
+        self._write(encode_record(head + sbytes + b"\x2a" + varint(len(data)) + data))
 
     def add_image(
         self, tag: str, img, step=None, walltime=None, dataformats: str = "HWC", *, global_step=None
@@ -354,9 +274,9 @@ class SummaryWriter:
                 f"add_graph needs a Graph (with as_graph_def()), a GraphDef proto or its bytes, "
                 f"got {type(graph).__name__}"
             )
-        sbytes = _step_field(global_step) if global_step is not None else b""
+        sbytes = step_field(global_step) if global_step is not None else b""
         event = event_pb2.Event(graph_def=data)
-        self._write(_frame(_wall_field(walltime) + sbytes + event.SerializeToString()))
+        self._write(encode_record(wall_field(walltime) + sbytes + event.SerializeToString()))
 
     def add_event(self, event) -> None:
         """Write an ``Event`` proto (any package's) or its serialized bytes as it is."""
@@ -370,7 +290,7 @@ class SummaryWriter:
                 raise ValueError(f"add_event got {len(data)} bytes that are not a serialized Event") from None
         else:
             raise TypeError(f"add_event needs an Event proto or its bytes, got {type(event).__name__}")
-        self._write(_frame(data))
+        self._write(encode_record(data))
 
     # -- lifecycle ----------------------------------------------------------------------
 

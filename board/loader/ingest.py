@@ -1,7 +1,8 @@
 """Turn records of one run into store updates (SPEC §5 "Loading").
 
 Records come from `writer.event_file.RecordTail`. Long stretches of plain scalar events
-(nearly all of a training logdir) are decoded at once by `fastscalars` with numpy; the rest
+(nearly all of a training logdir) are decoded at once by
+`writer.scalar_events.decode_scalar_events` with numpy; the rest
 are decoded one by one by `writer.events.parse_event` (protobuf's upb C parser) and
 normalised by `writer.events.normalize`, then appended to per-tag Python lists. Either way,
 the store's numpy columns grow once per batch, in file order.
@@ -40,9 +41,9 @@ from writer.events import (
     parse_event,
     string_values,
 )
+from writer.scalar_events import decode_scalar_events
 
 from ..store import HistogramStep, ImageSample, ImageStep, Store, Update
-from . import fastscalars
 
 log = logging.getLogger("board.loader")
 
@@ -111,20 +112,20 @@ FAST_MIN_RUN = 32  # shorter stretches of plain scalars are not worth a numpy pa
 def ingest(store: Store, state: RunState, path: str, records) -> None:
     """Decode `records` (writer.record.Record list) read from `path` into the store.
 
-    Stretches of plain scalar events go through the vectorised decoder (fastscalars);
+    Stretches of plain scalar events go through the vectorised decoder (writer.scalar_events);
     everything else, in order, through the protobuf path.
     """
     if len(records) < FAST_MIN_RUN:
         return _ingest_slow(store, state, path, records)
-    ingest_mixed(store, state, path, fastscalars.decode([r.data for r in records]), records)
+    ingest_mixed(store, state, path, decode_scalar_events([r.data for r in records]), records)
 
 
 def ingest_mixed(store: Store, state: RunState, path: str, fast, records=None,
                  slow=None) -> None:
-    """Apply a fastscalars result in file order, interleaved with the other records.
+    """Apply a decode_scalar_events result in file order, interleaved with the other records.
 
     Either `records` (every record, in order) or `slow` (only the records that fast
-    refused, in order — what a decoding worker process sends back) is given. Without
+    refused, in order — what parallel.decode_window returns) is given. Without
     `records`, short stretches of scalars cannot be sent to the protobuf path, and a legacy
     out-of-order purge could not be replayed: callers use `slow` only for files whose
     file_version is >= 2.
@@ -153,7 +154,7 @@ def ingest_mixed(store: Store, state: RunState, path: str, fast, records=None,
 
 def _ingest_fast(store: Store, state: RunState, path: str, fast, lo: int, hi: int,
                  records) -> None:
-    """Store rows lo:hi of a fastscalars result (all plain scalar events, in file order)."""
+    """Store rows lo:hi of a decode_scalar_events result (all plain scalar events, in file order)."""
     steps = fast.step[lo:hi]
     if (state.file_version or 0) < 2 and records is not None:
         prev = np.concatenate(([state.most_recent_step], steps[:-1]))

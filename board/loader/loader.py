@@ -14,9 +14,10 @@ Files that go away take their points with them (Store.drop_file); a run left wit
 files is removed. A file replaced by rename (another inode at the path) or truncated is
 re-read from the start after its old points are dropped, so nothing is served twice.
 
-Big files never read before (the initial load of a large logdir) are framed and decoded in
-forked worker processes (parallel.py) while this thread applies their results in order; a
-worker that fails or hangs only means that file is read here instead.
+Files never read before (the initial load of a logdir) are framed and decoded on a few
+threads (parallel.py) while this thread applies their results in order; a decode that fails
+or hangs only means that file is read here instead. While a long initial load goes on, files
+already read are re-read every LIVE_EVERY seconds, so live runs keep flowing.
 
 A logdir on object storage (an `s3://…` URL) is polled every `reload_interval` seconds: one
 listing finds its runs and objects (discover.ObjectTree), and only event files whose objects
@@ -38,6 +39,7 @@ from collections import OrderedDict
 
 from writer.event_file import RecordTail
 from writer.object_file import ObjectTail
+from writer.record import MAX_RECORD_BYTES
 from writer.storage import StorageError, is_url, redact_url
 
 from ..store import Update
@@ -54,6 +56,7 @@ TRIM_AFTER = 100_000  # records read in one cycle before returning freed heap to
 CHUNK_RECORDS = 50_000  # records applied to the store per locked step (bounds latency)
 MISSING_POLL = 1.0  # seconds between looks for a missing logdir while watching
 FULL_WALK_EVERY = 60.0  # seconds between full walks while file-system events drive cycles
+LIVE_EVERY = 0.5  # seconds between re-reads of already-read files during a long cycle
 
 
 def release_free_memory() -> None:
@@ -96,8 +99,11 @@ class Loader:
     """Owns the reading thread and the file watcher for a set of sources."""
 
     def __init__(self, store, sources: list[Source], reload_interval: float = 2.0,
-                 watch: bool = True, parallel: bool = True) -> None:
+                 watch: bool = True, parallel: bool = True,
+                 max_record_bytes: int = MAX_RECORD_BYTES) -> None:
         self.store = store
+        self.max_record_bytes = max_record_bytes
+        self.decoded_in_parallel = 0  # files the decode threads read (tests, logs)
         self.sources = sources
         self.once = float(reload_interval) <= 0  # as TensorBoard: 0 means load once
         self.reload_interval = max(0.05, float(reload_interval))
@@ -116,6 +122,8 @@ class Loader:
         self.cycles = 0
         self.walks = 0  # cycles that walked every directory (the rest applied events)
         self._records_this_cycle = 0
+        self._done: list = []  # (state, file) read so far in this cycle
+        self._refreshed = 0.0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -126,7 +134,9 @@ class Loader:
         thread.start()
         self._threads.append(thread)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop reading. The threads are daemons: one still busy after ``timeout`` (a file
+        being decoded) ends with the process, so shutting down never waits for a load."""
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
@@ -196,19 +206,23 @@ class Loader:
             files = list(self._files.values())
         files.sort(key=lambda f: (f.run, f.path))
         work = [(self._runs[fs.run], fs) for fs in files]
-        executor, futures = self._submit_parallel(work)
+        prefetch = self._submit_parallel(work)
+        self._done = []
+        self._refreshed = time.monotonic()
         try:
             for state, fs in work:
                 if self._stop.is_set():
                     return
-                future = futures.get(fs.path)
-                if future is not None:
-                    self._apply_parallel(state, fs, future)
+                if prefetch is not None and fs.path in prefetch:
+                    self._apply_parallel(state, fs, prefetch)
                 else:
                     self._read_file(state, fs)
+                self._done.append((state, fs))
+                self._refresh()
         finally:
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+            if prefetch is not None:
+                self.decoded_in_parallel += prefetch.decoded
+                prefetch.close()
         self.store.loading = False
         if self._records_this_cycle > TRIM_AFTER:
             release_free_memory()
@@ -263,36 +277,37 @@ class Loader:
             fs.tail.close()
         self._open.pop(fs.path, None)
 
-    def _submit_parallel(self, work):
-        """Start decoding big never-read files in worker processes (see parallel.py)."""
-        if not self.parallel:
-            return None, {}
-        fresh = []
-        for _state, fs in work:
-            if fs.tail is None:
-                try:
-                    fresh.append((fs, os.stat(fs.path).st_size))
-                except OSError:
-                    continue
-        if not parallel.worth_it([size for _, size in fresh]):
-            return None, {}
-        try:
-            executor = parallel.pool()
-            futures = {fs.path: executor.submit(parallel.decode_file, fs.path)
-                       for fs, size in fresh if size >= parallel.MIN_FILE_BYTES}
-        except (OSError, RuntimeError, ValueError) as exc:
-            log.warning("parallel decoding unavailable (%s); reading serially", exc)
-            return None, {}
-        return executor, futures
+    def _refresh(self) -> None:
+        """Every LIVE_EVERY seconds of a long cycle, re-read the files it already read, so
+        live runs keep flowing during an initial load."""
+        if time.monotonic() - self._refreshed < LIVE_EVERY:
+            return
+        for state, fs in self._done:
+            if fs.path in self._files:  # not forgotten meanwhile
+                self._read_file(state, fs)
+        self._refreshed = time.monotonic()
 
-    def _apply_parallel(self, state: RunState, fs: FileState, future) -> None:
+    def _submit_parallel(self, work) -> parallel.Prefetcher | None:
+        """Start decoding the never-read local files on threads (see parallel.py)."""
+        if not self.parallel:
+            return None
+        fresh = [fs.path for _state, fs in work if fs.tail is None and self._pieces(fs) is None]
+        if not fresh:
+            return None
         try:
-            result = future.result(timeout=WORKER_TIMEOUT)
-        except Exception as exc:  # a dead or stuck worker: read this file here instead
-            log.warning("decoding %s in a worker failed (%s); reading it here", fs.path, exc)
+            return parallel.Prefetcher(fresh, self.max_record_bytes)
+        except RuntimeError as exc:  # no threads left
+            log.warning("parallel decoding unavailable (%s); reading serially", exc)
+            return None
+
+    def _apply_parallel(self, state: RunState, fs: FileState, prefetch) -> None:
+        try:
+            result = prefetch.take(fs.path, WORKER_TIMEOUT, on_wait=self._refresh)
+        except Exception as exc:  # a failed or stuck decode: read this file here instead
+            log.warning("decoding %s on a thread failed (%s); reading it here", fs.path, exc)
             return self._read_file(state, fs)
         version = state.file_version
-        first = result.slow[0] if result.slow else None
+        first = result.parts[0].slow[0] if result.parts and result.parts[0].slow else None
         if first is not None and first.offset == 0:
             version = file_version_of(first.data, version)
         if (version or 0) < 2:  # legacy purge rules need every record: read here
@@ -302,13 +317,13 @@ class Loader:
         except OSError:
             return  # deleted meanwhile: the next walk or event forgets it
         fs.key, fs.head = (st.st_dev, st.st_ino), read_head(fs.path)
-        fs.tail = parallel.tail_after(result)
+        fs.tail = parallel.tail_after(result, self.max_record_bytes)
         self._touch(fs)
         self._records_this_cycle += result.count
         if result.bad_crc:
             self._count_corrupt(state, fs, result.bad_crc)
-        if result.fast is not None:
-            ingest_mixed(self.store, state, fs.path, result.fast, slow=result.slow)
+        for part in result.parts:
+            ingest_mixed(self.store, state, fs.path, part.fast, slow=part.slow)
         self._report_error(state, fs)
         fs.size = result.offset
 
@@ -334,10 +349,19 @@ class Loader:
         if fs.tail is not None and fs.tail.error is not None:
             return
         if fs.tail is None:
-            fs.tail = RecordTail(fs.path) if pieces is None else ObjectTail(fs.path)
-        if pieces is not None:
-            fs.tail.pieces = pieces
+            fs.tail = (RecordTail(fs.path, max_record_bytes=self.max_record_bytes)
+                       if pieces is None else ObjectTail(fs.path))
         self._touch(fs)
+        if pieces is None:
+            try:
+                for win in fs.tail.read_frames():
+                    self._apply_window(state, fs, win)
+            except OSError as exc:
+                log.warning("run %r: cannot read %s (%s)", state.name, fs.path, exc)
+                return
+            fs.size = size
+            return
+        fs.tail.pieces = pieces
         while True:
             try:
                 decoded = fs.tail.read()
@@ -355,6 +379,25 @@ class Loader:
             if not records or fs.tail.error is not None:
                 break
         fs.size = size
+
+    def _apply_window(self, state: RunState, fs: FileState, win) -> None:
+        """Store one window of whole records read by this thread (see parallel.decode_window)."""
+        fr = win.frames
+        self._records_this_cycle += len(fr.starts)
+        if fr.bad_crc:
+            self._count_corrupt(state, fs, fr.bad_crc)
+        if len(fr.starts):
+            part = parallel.decode_window(win)
+            version = state.file_version
+            if part.slow and part.slow[0].offset == 0:
+                version = file_version_of(part.slow[0].data, version)
+            if (version or 0) >= 2:
+                ingest_mixed(self.store, state, fs.path, part.fast, slow=part.slow)
+            else:  # legacy purge rules look at every record in order
+                records = parallel.records_of(win)
+                for start in range(0, len(records), CHUNK_RECORDS):
+                    ingest(self.store, state, fs.path, records[start:start + CHUNK_RECORDS])
+        self._report_error(state, fs)
 
     @staticmethod
     def _replaced(fs: FileState, key: tuple[int, int], size: int) -> bool:

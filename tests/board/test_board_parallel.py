@@ -1,11 +1,5 @@
-"""Integration: decoding files in worker processes gives exactly what the loader thread
-gives by itself, damage and restarts included.
-
-The product's own pool and `worth_it` heuristic decide: every file is padded past
-MIN_FILE_BYTES and together they pass MIN_TOTAL_BYTES, so the files go to the workers on
-any machine with two CPUs or more (one CPU: the heuristic rightly says no, and the test
-skips saying so). Which files came back from the pool is read off the loader's own
-`_apply_parallel`, wrapped to record its argument and otherwise unchanged."""
+"""Integration: decoding files on the decode threads gives exactly what the loader thread
+gives by itself, damage and restarts included."""
 
 from __future__ import annotations
 
@@ -15,8 +9,6 @@ import numpy as np
 import pytest
 from boardkit import event, frames, scalar_event, write_events
 
-from board.loader import parallel
-from board.loader.loader import Loader
 from writer import SummaryWriter
 from writer.proto import event_pb2
 
@@ -79,24 +71,14 @@ def snapshot(b):
     return out
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: parallel.worth_it rightly "
-                    "keeps decoding in the loader thread, so there is no parallel path to test")
-def test_parallel_equals_serial(board_factory, logdir, monkeypatch):
-    applied = []
-    original = Loader._apply_parallel
-
-    def recording(self, state, fs, future):
-        applied.append(fs.path)
-        return original(self, state, fs, future)
-
-    monkeypatch.setattr(Loader, "_apply_parallel", recording)
+def test_parallel_equals_serial(board_factory, logdir):
     serial = board_factory(logdir)
     serial.app.state.loader.parallel = False
-    serial.load()
-    assert applied == []
-    both = board_factory(logdir).load()
-    assert sorted(applied) == sorted(str(p) for p in logdir.rglob("*tfevents*"))  # all 5
-    assert snapshot(serial) == snapshot(both)
+    both = board_factory(logdir)
+    assert snapshot(serial.load()) == snapshot(both.load())
+    assert serial.app.state.loader.decoded_in_parallel == 0
+    # every file went through the decode threads (the legacy one is then re-read serially)
+    assert both.app.state.loader.decoded_in_parallel == 5
     damaged = next(r for r in both.json("/api/runs")["runs"] if r["name"] == "damaged")
     assert damaged["corrupt_records"] == 1 and len(damaged["errors"]) == 1
     steps = both.json("/api/scalars", params={"run": "damaged", "tag": "x",
@@ -110,3 +92,57 @@ def test_parallel_equals_serial(board_factory, logdir, monkeypatch):
     both.load()
     assert both.json("/api/scalars", params={"run": "run1", "tag": "acc"})["step"][-1] == 400
     assert both.json("/api/scalars", params={"run": "run0", "tag": "loss"})["step"][-1] == 400
+
+
+def test_files_already_read_are_followed_during_a_long_load(tmp_path, monkeypatch):
+    # A run written to while a big initial load goes on has its new points read within that
+    # same load (not only once every file is in): the loader re-reads the files it has read
+    # every LIVE_EVERY seconds (0 here: at every step). The spy appends to the live run's
+    # file right after the loader applied the next run's file.
+    from board.loader import loader as loader_mod
+    from board.loader.discover import sources_for
+    from board.store import Store
+
+    live = write_events(tmp_path / "a_live" / EV, *(scalar_event("x", i, i) for i in range(5)))
+    for name in ("b", "c"):
+        write_events(tmp_path / name / EV, *(scalar_event("y", i, i) for i in range(300)))
+    real = loader_mod.ingest_mixed
+
+    def apply_then_write(store, state, path, *args, **kw):
+        real(store, state, path, *args, **kw)
+        if state.name == "b":
+            with open(live, "ab") as f:
+                f.write(frames(scalar_event("x", 5.0, 5)))
+
+    monkeypatch.setattr(loader_mod, "ingest_mixed", apply_then_write)
+    monkeypatch.setattr(loader_mod, "LIVE_EVERY", 0.0)
+    loader = loader_mod.Loader(Store(), sources_for(str(tmp_path), None), reload_interval=0,
+                               watch=False)
+    loader.cycle()
+    assert loader.decoded_in_parallel == 3
+    assert loader.store.scalars("a_live", "x").step.tolist() == list(range(6))
+
+
+def test_a_file_decoded_in_many_windows_is_one_part(logdir):
+    # Windows are merged per file (the store then grows each series once): the same rows,
+    # tags and refused records as one window gives.
+    from board.loader import parallel
+
+    path = str(next((logdir / "run0").iterdir()))
+    whole = parallel.decode_file(path)
+    pieces = parallel.decode_file(path, window=4096)
+    assert len(whole.parts) == len(pieces.parts) == 1
+    a, b = whole.parts[0], pieces.parts[0]
+    assert a.fast.ok.tolist() == b.fast.ok.tolist() and len(a.fast.ok) == 801 + 4
+    for name in ("step", "wall_time", "value"):
+        assert getattr(a.fast, name).tolist() == getattr(b.fast, name).tolist()
+    assert [a.fast.tags[i] for i in a.fast.tag_id] == [b.fast.tags[i] for i in b.fast.tag_id]
+    assert [(r.offset, r.data) for r in a.slow] == [(r.offset, r.data) for r in b.slow]
+    assert pieces.offset == whole.offset and pieces.count == whole.count
+    from writer.event_file import RecordTail
+
+    windows = [parallel.decode_window(w) for w in RecordTail(path).read_frames(1024)]
+    split = parallel.merge_parts(windows, max_rows=100)
+    assert len(windows) > len(split) > 1
+    assert sum(len(p.fast.step) for p in split) == 800
+    assert max(len(p.fast.step) for p in split) <= 100

@@ -58,13 +58,18 @@ def header_only(length: int) -> bytes:
     return header + struct.pack("<I", masked_crc(header))
 
 
-def oracle_decode(buf: bytes):
-    """Reference decoder: (records [(offset, payload)], stop offset, bad_crc, error_offset)."""
+MAX_RECORD_BYTES = 256 << 20  # the documented default of --max_record_bytes
+
+
+def oracle_decode(buf: bytes, max_record_bytes: int = MAX_RECORD_BYTES):
+    """Reference decoder: (records [(offset, payload)], stop offset, bad_crc, error_offset).
+
+    A checksummed length above ``max_record_bytes`` is an error at that header."""
     records, pos, bad = [], 0, 0
     while len(buf) - pos >= 12:
         (length,) = struct.unpack_from("<Q", buf, pos)
         (len_crc,) = struct.unpack_from("<I", buf, pos + 8)
-        if masked_crc(buf[pos:pos + 8]) != len_crc:
+        if masked_crc(buf[pos:pos + 8]) != len_crc or length > max_record_bytes:
             return records, pos, bad, pos
         if len(buf) - pos - 16 < length:
             break

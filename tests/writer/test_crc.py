@@ -35,3 +35,20 @@ def test_masked_crc32c_vectors(data, expected):
 def test_unmask_inverts_mask(crc):
     assert unmask(mask(crc)) == crc
     assert 0 <= mask(crc) <= 0xFFFFFFFF
+
+
+def test_crc32c_rows_matches_the_c_extension():
+    import numpy as np
+
+    from writer.crc import ROWS_MAX_LEN, crc32c_rows, crc32c_u64
+
+    rng = np.random.default_rng(7)
+    buf = rng.integers(0, 256, 50_000, dtype=np.uint8)
+    lengths = np.concatenate([rng.integers(0, 300, 3000), [0, 1, ROWS_MAX_LEN, ROWS_MAX_LEN + 1]])
+    starts = rng.integers(0, len(buf) - lengths.max(), len(lengths))
+    got = crc32c_rows(buf, starts, lengths)
+    assert got.dtype == np.uint32
+    assert got.tolist() == [crc32c(buf[s:s + n].tobytes()) for s, n in zip(starts, lengths, strict=True)]
+    values = rng.integers(0, 2**32, 1000, dtype=np.uint64)
+    assert crc32c_u64(values).tolist() == [crc32c(int(v).to_bytes(8, "little")) for v in values]
+    assert mask(got[:5]).tolist() == [mask(int(c)) for c in got[:5]]

@@ -91,8 +91,9 @@ def test_record_larger_than_the_read_window(tmp_path, monkeypatch):
     assert [r.data for r in tail.read().records] == payloads
 
 
-def test_huge_length_header_allocates_nothing(tmp_path):
-    # A valid header announcing 2**60 bytes: the tail waits for them, read_record_at refuses.
+def test_huge_length_header_is_reported_and_allocates_nothing(tmp_path):
+    # A valid header announcing 2**60 bytes: past --max_record_bytes, so the file stops there
+    # with an error naming the offset (not a silent wait), and read_record_at refuses.
     import struct
 
     from writer.record import length_crc
@@ -101,10 +102,50 @@ def test_huge_length_header_allocates_nothing(tmp_path):
     path.write_bytes(encode_record(b"ok") + struct.pack("<QI", 1 << 60, length_crc(1 << 60)) + b"xyz")
     tail = RecordTail(path)
     dec = tail.read()
-    assert [r.data for r in dec.records] == [b"ok"] and dec.error is None and tail.offset == 18
+    assert [r.data for r in dec.records] == [b"ok"] and tail.offset == 18
+    assert dec.error is not None and dec.error.offset == 18 and tail.error is dec.error
     assert tail.read().records == []
-    with pytest.raises(RecordError, match="file ends"):
+    with pytest.raises(RecordError, match="max_record_bytes"):
         read_record_at(path, 18)
+
+
+def test_sparse_file_claiming_a_gigabyte_allocates_nothing(tmp_path):
+    # A 12 KB sparse file whose header claims 1 GiB, the file's apparent size 1 GiB + 16:
+    # past a 256 KiB cap it is corrupt at once; nothing near the claimed size is allocated.
+    import struct
+    import tracemalloc
+
+    from writer.record import length_crc
+
+    claim = 1 << 30
+    path = tmp_path / "events.out.tfevents.sparse"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<QI", claim, length_crc(claim)) + os.urandom(12_000))
+        f.truncate(claim + 16)
+    tracemalloc.start()
+    try:
+        tail = RecordTail(path, max_record_bytes=256 << 10)
+        dec = tail.read()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        tail.close()
+    assert dec.records == [] and dec.error is not None and "1073741824 bytes" in str(dec.error)
+    assert peak < 32 << 20, f"reading allocated {peak} bytes"
+
+
+def test_record_between_window_and_cap_is_read_whole(tmp_path):
+    # A record bigger than one read window but under the cap is read exactly, once whole.
+    from writer.event_file import _READ_CHUNK
+
+    big = os.urandom(_READ_CHUNK + 1000)
+    path = tmp_path / "f"
+    path.write_bytes(encode_record(b"a") + encode_record(big)[:-10])
+    tail = RecordTail(path)
+    assert [r.data for r in tail.read().records] == [b"a"]
+    with open(path, "ab") as f:
+        f.write(encode_record(big)[-10:] + encode_record(b"b"))
+    assert [r.data for r in tail.read().records] == [big, b"b"]
 
 
 def test_read_record_at(tmp_path):

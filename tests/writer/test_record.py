@@ -102,14 +102,39 @@ def test_bad_length_crc_stops_with_error_naming_offset():
     assert str(len(first)) in str(dec.error)
 
 
-def test_corrupt_length_with_valid_crc_is_partial_not_allocated():
-    # A header announcing 2**60 bytes with a *valid* length CRC: "not written yet".
+@pytest.mark.parametrize("length", [1 << 63, 1 << 60, (256 << 20) + 1])
+def test_length_past_the_cap_is_an_error_not_a_stall(length):
+    # A header with a *valid* CRC announcing more than MAX_RECORD_BYTES: reported, never
+    # waited for (a 2**63 header used to stall the file forever with no error).
     from writer.record import length_crc
 
-    header = struct.pack("<QI", 1 << 60, length_crc(1 << 60))
+    header = struct.pack("<QI", length, length_crc(length))
     dec = decode_records(encode_record(b"x") + header + b"some bytes")
     assert [r.data for r in dec.records] == [b"x"]
-    assert dec.error is None and dec.offset == 17
+    assert dec.offset == 17 and dec.error is not None and dec.error.offset == 17
+    assert str(length) in str(dec.error) and "--max_record_bytes" in str(dec.error)
+
+
+def test_partial_record_below_the_cap_waits():
+    framed = encode_record(b"y" * 1000)
+    dec = decode_records(encode_record(b"x") + framed[:500])
+    assert [r.data for r in dec.records] == [b"x"] and dec.error is None and dec.offset == 17
+
+
+def test_max_record_bytes_is_configurable():
+    buf = encode_record(b"a" * 10) + encode_record(b"b" * 200)
+    dec = decode_records(buf, max_record_bytes=100)
+    assert [r.data for r in dec.records] == [b"a" * 10]
+    assert dec.error is not None and dec.error.offset == 26 and "200 bytes" in str(dec.error)
+    assert len(decode_records(buf, max_record_bytes=200).records) == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "256"])
+def test_max_record_bytes_must_be_positive_int(bad):
+    from writer.record import check_max_record_bytes
+
+    with pytest.raises(ValueError, match="max_record_bytes"):
+        check_max_record_bytes(bad)
 
 
 def test_huge_length_with_bad_crc_is_an_error():

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from writer.events import EventParseError, normalize, parse_event
-from writer.record import RecordError, decode_records, encode_record, length_crc
+from writer.record import MAX_RECORD_BYTES, RecordError, decode_records, encode_record, length_crc
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(120)]  # a hang fails, not blocks
 
@@ -54,8 +54,10 @@ def test_any_valid_length_header_never_allocates(length, rest):
     buf = struct.pack("<QI", length, length_crc(length)) + rest
     dec = decode_records(buf)
     _check(dec, len(buf))
-    if length + 16 > len(buf):
-        assert dec.records == [] and dec.offset == 0 and dec.error is None
+    if length > MAX_RECORD_BYTES:  # past the cap: reported at once, never waited for
+        assert dec.records == [] and dec.error is not None and dec.error.offset == 0
+    elif length + 16 > len(buf):  # not written yet: wait, allocate nothing
+        assert dec.records == [] and dec.error is None
 
 
 @FUZZ
