@@ -63,9 +63,11 @@ def _upload(local: Path, prefix: str) -> None:
 
 
 def _answers(board: Board) -> dict:
-    """Every route's answer for every run and tag (logdir names removed)."""
+    """Every route's answer for every run and tag (logdir names and the change counter, which
+    counts store updates rather than data, removed)."""
     runs = board.json("/api/runs")
     runs.pop("logdir", None)
+    runs.pop("version", None)
     out = {"runs": runs, "data/runs": board.json("/data/runs"),
            "scalar tags": board.json("/data/plugin/scalars/tags"),
            "image tags": board.json("/data/plugin/images/tags")}
