@@ -40,17 +40,20 @@ LONG_T0 = 1_764_200_000.0  # the long run writes one point every 2 s from here
 
 
 class Board:
-    """A running `board --logdir DIR --port 0`; `.url` is the URL it printed."""
+    """A running `board --logdir DIR --port 0`; `.url` is the URL it printed. `executable`
+    is another installation's `board` (the wheel test), started with `cwd` and `env`."""
 
     START_TIMEOUT = 30.0
 
-    def __init__(self, logdir: Path):
+    def __init__(self, logdir: Path, executable: Path = BOARD, cwd=None, env=None):
         self.logdir = logdir
         self.proc = subprocess.Popen(
-            [str(BOARD), "--logdir", str(logdir), "--port", "0"],
+            [str(executable), "--logdir", str(logdir), "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            cwd=cwd,
+            env=env,
         )
         self.output: list[str] = []
         self._lines: queue.Queue = queue.Queue()
