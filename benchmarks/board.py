@@ -19,9 +19,7 @@ reported, never used as test pass/fail criteria.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,46 +29,11 @@ from pathlib import Path
 
 import httpx
 import psutil
+from tbx_logdir import build_logdir, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 POINTS = 1_000_000
-
-
-def build_logdir(path: Path, runs: int, tags: int, steps: int) -> Path:
-    """runs × tags × steps scalar events written by tensorboardX (cached by a marker)."""
-    marker = path / f".complete-{runs}x{tags}x{steps}"
-    if marker.exists():
-        return path
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    procs = []
-    ncpu = max(1, os.cpu_count() or 1)
-    chunks = [list(range(r, runs, ncpu)) for r in range(ncpu)]
-    for chunk in chunks:
-        code = (
-            "import sys, math\n"
-            "from tensorboardX import SummaryWriter\n"
-            f"for r in {chunk!r}:\n"
-            f"    w = SummaryWriter(r'{path}/run{{:02d}}'.format(r), max_queue=1000,"
-            " flush_secs=3600)\n"
-            f"    for s in range({steps}):\n"
-            f"        for t in range({tags}):\n"
-            "            w.add_scalar(f'tag{t:02d}', math.sin(s / 100 + t) + r, s)\n"
-            "    w.close()\n"
-        )
-        procs.append(subprocess.Popen([sys.executable, "-c", code]))
-    for p in procs:
-        if p.wait() != 0:
-            raise SystemExit("building the logdir failed")
-    marker.touch()
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ..responses import json_response
@@ -33,14 +33,33 @@ def runs_impl(store: Store, sources=()) -> dict:
     return body
 
 
+def compact_listing(body: dict) -> dict:
+    """The `?compact=1` form of a runs body: per run only what the page uses (name, graph flag,
+    corrupt-record count and the index of its tags in `tag_sets`, each distinct set listed
+    once). A thousand runs logging the same tags then cost a thousand short lines."""
+    index: dict[tuple, int] = {}
+    tag_sets, runs = [], []
+    for run in body["runs"]:
+        tags = run["tags"]
+        key = tuple(tuple(tags[kind]) for kind in sorted(tags))
+        if key not in index:
+            index[key] = len(tag_sets)
+            tag_sets.append(tags)
+        runs.append({"name": run["name"], "tag_set": index[key], "has_graph": run["has_graph"],
+                     "corrupt_records": run["corrupt_records"]})
+    return {**body, "runs": runs, "tag_sets": tag_sets}
+
+
 @router.get("/healthz", summary="Liveness check")
 async def healthz() -> Response:
     return json_response({"status": "ok"})
 
 
 @router.get("/api/runs", summary="Runs with their tags, graph flag and corrupt-record count")
-def runs_route(request: Request) -> Response:
-    return json_response(runs_impl(request.app.state.store, request.app.state.sources))
+def runs_route(request: Request, compact: bool = Query(
+        False, description="per run only name, tag_set, has_graph, corrupt_records")) -> Response:
+    body = runs_impl(request.app.state.store, request.app.state.sources)
+    return json_response(compact_listing(body) if compact else body)
 
 
 @router.get("/data/runs", summary="TensorBoard-compatible run list")

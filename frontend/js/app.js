@@ -180,7 +180,7 @@ function onStateChange(changed) {
   onScalarSettings(changed);
   if (changed.has("actual")) applyActualSize(byId("view-images"));
   if (changed.has("hist")) redrawHistograms();
-  const rerender = ["tab", "runs", "hide", "tags", "grun", "expand"];
+  const rerender = ["tab", "runs", "hide", "show", "all", "tags", "grun", "expand"];
   if (rerender.some((key) => changed.has(key))) renderTab();
 }
 

@@ -11,7 +11,10 @@ import { seriesX, stepWindow, timeUnit } from "./scalar_axes.js";
 import { smooth } from "./smoothing.js";
 import { state } from "./state.js";
 
-const MAX_POINTS = 2000;
+// Overview resolution: a min and a max per device pixel column of the plot (the buckets of
+// board/series.py's downsampling), so nothing visible is lost and nothing invisible is sent.
+const POINTS_PER_PIXEL = 2;
+const OVERVIEW_POINTS = Object.freeze({ min: 200, max: 8000, step: 100, fallbackWidth: 600 });
 const WINDOW_POINTS = 10000;
 const MAX_ARRIVAL_POINTS = 100000;
 const LIVE_INTERVAL_MS = 300;
@@ -39,6 +42,13 @@ function merged(base, win) {
   while (i < base.step.length && base.step[i] <= win.hi) i++;
   while (i < base.step.length) push(base, i++);
   return out;
+}
+
+/** Points to ask for a series overview drawn `cssWidth` CSS pixels wide. */
+export function overviewPoints(cssWidth, ratio = window.devicePixelRatio || 1) {
+  const { min, max, step, fallbackWidth } = OVERVIEW_POINTS;
+  const pixels = (cssWidth || fallbackWidth) * ratio;
+  return Math.min(max, Math.max(min, Math.ceil((pixels * POINTS_PER_PIXEL) / step) * step));
 }
 
 export class ScalarCard {
@@ -76,6 +86,7 @@ export class ScalarCard {
   show() {
     if (this.shown) return;
     this.shown = true;
+    this.maxPoints = overviewPoints(this.plot.clientWidth);
     this.element.dataset.state = "loading";
     // draw once when every run has answered, not once per run
     this.batching = true;
@@ -91,7 +102,7 @@ export class ScalarCard {
    */
   loadRuns(runs) {
     if (runs.length < 2) return Promise.all(runs.map((run) => this.load(run)));
-    const opts = { maxPoints: MAX_POINTS, smoothing: state.smoothing };
+    const opts = { maxPoints: this.maxPoints, smoothing: state.smoothing };
     const all = fetchScalarsMulti(runs, this.tag, opts);
     return Promise.all(
       runs.map((run, i) =>
@@ -134,7 +145,7 @@ export class ScalarCard {
     const smoothing = state.smoothing;
     entry.loading = true;
     try {
-      const opts = { maxPoints: MAX_POINTS, smoothing };
+      const opts = { maxPoints: this.maxPoints, smoothing };
       let data = await (first ?? fetchScalars(run, this.tag, opts));
       if (sameStep(data) && data.total_points > data.step.length) {
         const maxPoints = Math.min(data.total_points, MAX_ARRIVAL_POINTS);
@@ -196,6 +207,14 @@ export class ScalarCard {
   /** Smoothing weight changed: redraw now; re-fetch exact values for downsampled series. */
   smoothingChanged() {
     this.queueDraw();
+  }
+
+  /** The plot grew wider than its overviews' resolution: fetch them again, sharper. */
+  followWidth() {
+    const wanted = overviewPoints(this.plot.clientWidth);
+    if (wanted <= this.maxPoints) return;
+    this.maxPoints = wanted;
+    this.refetchSmoothing();
   }
 
   refetchSmoothing() {
@@ -317,6 +336,7 @@ export class ScalarCard {
 
   draw() {
     if (!plotlyReady()) return void whenPlotly(() => this.queueDraw());
+    this.followWidth();
     const { traces, arrival, points, ctx } = this.traces();
     this.showArrivalNote(arrival);
     const errors = [...this.series.values()].filter((e) => e.error && !e.data);
@@ -331,6 +351,7 @@ export class ScalarCard {
       const pending = [...this.series.values()].some((e) => !e.data && !e.error);
       this.element.dataset.state = pending ? "loading" : "drawn";
       this.element.dataset.traces = String(traces.length);
+      this.element.dataset.drawnAt = String(Math.round(performance.now())); // for timings
       this.onDrawn(this);
     });
   }

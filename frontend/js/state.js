@@ -1,7 +1,9 @@
 // View state kept in the URL hash (so reload and sharing keep the view):
 //   #tab=scalars&smoothing=0.6&x=step&logy=1&tags=loss&runs=^train&hide=eval
 //    &hist=offset&actual=1&grun=train&expand=layer1&expand=layer1/conv
-// Deselected runs are stored (hide=…), so runs that appear later start visible.
+// Deselected runs are stored (hide=…), so runs that appear later start visible. With more
+// runs matching than runs.js draws by default, show=… lists runs checked beyond that first
+// few, and all=1 lifts the cap.
 
 const DEFAULTS = Object.freeze({
   tab: "scalars",
@@ -11,6 +13,8 @@ const DEFAULTS = Object.freeze({
   tags: "",
   runs: "",
   hide: [],
+  show: [],
+  all: false,
   hist: "offset",
   actual: false,
   grun: "",
@@ -24,7 +28,7 @@ const HISTMODES = ["offset", "distribution"];
 /** Parse a location hash into a full state object (unknown values fall back to defaults). */
 export function parseHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const state = { ...DEFAULTS, hide: [], expand: [] };
+  const state = { ...DEFAULTS, hide: [], show: [], expand: [] };
   const tab = params.get("tab");
   if (TABS.includes(tab)) state.tab = tab;
   const smoothing = Number.parseFloat(params.get("smoothing"));
@@ -34,6 +38,8 @@ export function parseHash(hash) {
   state.tags = params.get("tags") ?? "";
   state.runs = params.get("runs") ?? "";
   state.hide = params.getAll("hide");
+  state.show = params.getAll("show");
+  state.all = params.get("all") === "1";
   if (HISTMODES.includes(params.get("hist"))) state.hist = params.get("hist");
   state.actual = params.get("actual") === "1";
   state.grun = params.get("grun") ?? "";
@@ -51,6 +57,8 @@ export function toHash(state) {
   if (state.tags) params.set("tags", state.tags);
   if (state.runs) params.set("runs", state.runs);
   for (const run of state.hide) params.append("hide", run);
+  for (const run of state.show) params.append("show", run);
+  if (state.all) params.set("all", "1");
   if (state.hist !== DEFAULTS.hist) params.set("hist", state.hist);
   if (state.actual) params.set("actual", "1");
   if (state.grun) params.set("grun", state.grun);

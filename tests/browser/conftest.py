@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .logdirs import XSS_RUN, XSS_TAG, realistic
+from .logdirs import XSS_RUN, XSS_TAG, many_runs, realistic
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -199,6 +199,22 @@ def demo_board(tmp_path_factory, playwright_browser):
         pytest.skip(f"{BOARD} is missing; install numboard into the venv (pip install -e .)")
     board = Board(_demo_logdir(tmp_path_factory.mktemp("demo"))).wait_loaded()
     yield board
+    board.stop()
+
+
+@pytest.fixture(scope="package")
+def million_points_board(tmp_path_factory, playwright_browser):
+    """The 1M-point logdir users have: 20 runs × 10 tags × 5000 steps."""
+    board = Board(many_runs(tmp_path_factory.mktemp("million"), steps=5000)).wait_loaded(120)
+    yield board
+    board.stop()
+
+
+@pytest.fixture(scope="package")
+def thousand_runs_board(tmp_path_factory, playwright_browser):
+    """1000 runs × 10 tags × 100 steps."""
+    board = Board(many_runs(tmp_path_factory.mktemp("thousand"), runs=1000, steps=100))
+    yield board.wait_loaded(180)
     board.stop()
 
 
