@@ -2,7 +2,7 @@
 // loading states to the per-tab views. View state lives in the URL (state.js).
 
 import { fetchRuns, onInFlight, openStream } from "./api.js";
-import { byId, compileFilter, throttle } from "./dom.js";
+import { byId, compileFilter, debounce, throttle } from "./dom.js";
 import { initGraphControls, renderGraph } from "./graph.js";
 import { forgetNames } from "./graph_search.js";
 import {
@@ -92,6 +92,11 @@ function renderTab() {
   Promise.resolve(count).then((n) => explainEmpty(tab, n));
 }
 
+// While a run filter is typed, the run list answers each keystroke (runs.js) and the charts
+// follow once typing pauses, instead of fetching for every prefix of the pattern.
+const FILTER_PAUSE_MS = 150;
+const renderTabSoon = debounce(renderTab, FILTER_PAUSE_MS);
+
 /** The empty state: no event files at all, or nothing matching in this tab. */
 function explainEmpty(tab, count) {
   const runs = knownRuns();
@@ -180,6 +185,7 @@ function onStateChange(changed) {
   onScalarSettings(changed);
   if (changed.has("actual")) applyActualSize(byId("view-images"));
   if (changed.has("hist")) redrawHistograms();
+  if (changed.size === 1 && changed.has("runs")) return void renderTabSoon(); // typing a filter
   const rerender = ["tab", "runs", "hide", "show", "all", "tags", "grun", "expand"];
   if (rerender.some((key) => changed.has(key))) renderTab();
 }

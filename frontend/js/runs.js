@@ -1,10 +1,10 @@
 // The run list in the sidebar: checkbox, color swatch and name per run, a regex filter,
 // All/None. A run is drawn when it matches the filter and is checked.
 //
-// Thousands of runs: only the rows in view are in the DOM (fixed-height rows, the list's
-// padding stands in for the others), and when more than RUN_CAP runs match the filter only
-// the first RUN_CAP of them start checked, with a note above the charts and one click to
-// check them all (state.all). Runs checked by hand beyond the cap are kept in state.show.
+// Thousands of runs: when more than RUN_CAP runs match the filter, only the first RUN_CAP
+// of them start checked, with a note above the charts and one click to check them all
+// (state.all); runs checked by hand beyond the cap are kept in state.show. Only the rows in
+// view are in the DOM: rows have one fixed height, and two spacer rows stand in for the rest.
 
 import { assignColors, runColor } from "./colors.js";
 import { byId, compileFilter, el } from "./dom.js";
@@ -88,6 +88,13 @@ function runRow(run, index, total, checked) {
   );
 }
 
+/** An empty row standing in for `count` rows out of view (keeps the scroll height). */
+function spacer(count) {
+  const item = el("li", { class: "run-spacer", "aria-hidden": "true" });
+  item.style.height = `${count * ROW_HEIGHT}px`;
+  return item;
+}
+
 /** Render the rows in view of the list's scroll box (and OVERSCAN more each side). */
 function renderRows() {
   const list = byId("run-list");
@@ -106,9 +113,7 @@ function renderRows() {
   }
   if (!allRuns.length) rows.push(el("li", { class: "hint", text: "No runs yet." }));
   else if (!total) rows.push(el("li", { class: "hint", text: "No run matches the filter." }));
-  list.style.paddingTop = `${start * ROW_HEIGHT}px`;
-  list.style.paddingBottom = `${(total - end) * ROW_HEIGHT}px`;
-  list.replaceChildren(...rows);
+  list.replaceChildren(spacer(start), ...rows, spacer(total - end));
   list.dataset.total = String(total);
   if (focusedName) {
     list.querySelector(`li[data-run="${CSS.escape(focusedName)}"] input`)?.focus();

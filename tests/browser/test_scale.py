@@ -76,9 +76,16 @@ def test_the_1m_point_logdir_draws_every_run_at_the_plots_resolution(
 
 
 def test_points_per_trace_follow_the_plot_width(million_points_board, playwright_browser):
-    widths = {}
-    for viewport in ({"width": 1400, "height": 900}, {"width": 900, "height": 900}):
-        context = playwright_browser.new_context(viewport=viewport)
+    narrow_plots = """document.addEventListener('DOMContentLoaded', () => {
+        const style = document.createElement('style');
+        style.textContent = '.scalar-card .plot { width: 240px; }';
+        document.head.append(style);
+    });"""
+    widths = []
+    for init in (None, narrow_plots):
+        context = playwright_browser.new_context(viewport=VIEWPORT)
+        if init:
+            context.add_init_script(init)
         page = context.new_page()
         record = PageRecord(page, million_points_board.url)
         page.goto(million_points_board.url + "#tags=^group0/metric0$")
@@ -87,13 +94,13 @@ def test_points_per_trace_follow_the_plot_width(million_points_board, playwright
                                       "p => p.clientWidth")
         (query,) = multi_requests(record)
         points = max(len(t["x"]) for t in traces(page, "group0/metric0"))
-        widths[viewport["width"]] = (width, int(query["max_points"][0]), points)
+        widths.append((width, int(query["max_points"][0]), points))
         record.assert_clean()
         context.close()
-    (wide, wide_asked, wide_points), (narrow, narrow_asked, narrow_points) = widths.values()
-    assert wide > narrow * 1.5
+    (wide, wide_asked, wide_points), (narrow, narrow_asked, narrow_points) = widths
+    assert narrow == 240 and wide > 400
     assert wide_asked > narrow_asked and wide_points > narrow_points
-    for width, asked, points in widths.values():
+    for width, asked, points in widths:
         assert asked == math.ceil(2 * width / 100) * 100 and width <= points <= asked
 
 
