@@ -44,6 +44,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/write.py
 	$(BIN)/python benchmarks/runtime.py
 	$(BIN)/python benchmarks/board.py
+	$(BIN)/python benchmarks/page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
