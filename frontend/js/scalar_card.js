@@ -66,6 +66,8 @@ export class ScalarCard {
     this.download = el("details", { class: "download" }, el("summary", { text: "Download" }), this.menu);
     // the links are built when the menu opens: 20 runs x 10 tags of them slow the first render
     this.download.addEventListener("toggle", () => this.renderMenu());
+    // a wider plot (window, card width, full screen) gets sharper overviews
+    new ResizeObserver(() => this.followWidth()).observe(this.plot);
     this.element = el(
       "article",
       { class: "card scalar-card", dataset: { tag, state: "waiting" } },
@@ -211,6 +213,7 @@ export class ScalarCard {
 
   /** The plot grew wider than its overviews' resolution: fetch them again, sharper. */
   followWidth() {
+    if (!this.shown) return;
     const wanted = overviewPoints(this.plot.clientWidth);
     if (wanted <= this.maxPoints) return;
     this.maxPoints = wanted;
@@ -336,7 +339,6 @@ export class ScalarCard {
 
   draw() {
     if (!plotlyReady()) return void whenPlotly(() => this.queueDraw());
-    this.followWidth();
     const { traces, arrival, points, ctx } = this.traces();
     this.showArrivalNote(arrival);
     const errors = [...this.series.values()].filter((e) => e.error && !e.data);

@@ -78,6 +78,7 @@ def test_the_1m_point_logdir_draws_every_run_at_the_plots_resolution(
 def test_points_per_trace_follow_the_plot_width(million_points_board, playwright_browser):
     narrow_plots = """document.addEventListener('DOMContentLoaded', () => {
         const style = document.createElement('style');
+        style.id = 'narrow-plots';
         style.textContent = '.scalar-card .plot { width: 240px; }';
         document.head.append(style);
     });"""
@@ -95,6 +96,11 @@ def test_points_per_trace_follow_the_plot_width(million_points_board, playwright
         (query,) = multi_requests(record)
         points = max(len(t["x"]) for t in traces(page, "group0/metric0"))
         widths.append((width, int(query["max_points"][0]), points))
+        if init:  # the plot widens: its overviews are fetched again, at the new width
+            with page.expect_request(lambda r: "/api/scalars/multi?" in r.url) as request:
+                page.evaluate("document.getElementById('narrow-plots').remove()")
+            wider = parse_qs(urlsplit(request.value.url).query)["max_points"][0]
+            assert int(wider) == widths[0][1]
         record.assert_clean()
         context.close()
     (wide, wide_asked, wide_points), (narrow, narrow_asked, narrow_points) = widths
