@@ -44,7 +44,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 VIEWPORT = {"width": 1400, "height": 900}
 TIMEOUT_MS = 180_000
 
-# Milliseconds from the smoothing input (or the run checkbox) to the card's next draw.
+# Milliseconds from a smoothing change (act "smoothing") or from unchecking the run named
+# `act` to the card's next draw.
 REDRAW_JS = """async ([sel, act]) => {
     const card = document.querySelector(sel);
     const before = Number(card.dataset.drawnAt || 0);
@@ -54,7 +55,7 @@ REDRAW_JS = """async ([sel, act]) => {
         input.value = String(Number(input.value) > 0.5 ? 0.3 : 0.8);
         input.dispatchEvent(new Event('input', {bubbles: true}));
     } else {
-        document.querySelector('#run-list input[type=checkbox]:checked').click();
+        document.querySelector(`#run-list li[data-run="${act}"] input`).click();
     }
     while (Number(card.dataset.drawnAt || 0) <= Math.max(before, t0)) {
         await new Promise(requestAnimationFrame);
@@ -139,13 +140,14 @@ def redraws(page, url: str, tries: int = 5) -> dict[str, list[float]]:
     numboard_visit(page, url)
     sel = ".scalar-card[data-state=drawn]"
     out = {"smoothing": [], "run": []}
+    run = page.get_attribute("#run-list li[data-run]", "data-run")  # the first run
     for _ in range(tries):
-        for act in out:
-            page.wait_for_selector(sel, timeout=TIMEOUT_MS)
-            out[act].append(page.evaluate(REDRAW_JS, [sel, act]))
-            if act == "run":  # check it again (not timed: that one waits for its data)
-                page.click("#runs-all")
-            page.wait_for_timeout(600)  # the exact re-fetch after a smoothing change lands
+        page.wait_for_selector(sel, timeout=TIMEOUT_MS)
+        out["smoothing"].append(page.evaluate(REDRAW_JS, [sel, "smoothing"]))
+        page.wait_for_timeout(600)  # the exact re-fetch after a smoothing change lands
+        out["run"].append(page.evaluate(REDRAW_JS, [sel, run]))
+        page.check(f'#run-list li[data-run="{run}"] input')  # again; not timed (it fetches)
+        page.wait_for_timeout(600)
     return out
 
 

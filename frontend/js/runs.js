@@ -127,8 +127,10 @@ function renderCapNote() {
   note.hidden = !v.capped;
   if (!v.capped) return;
   const what = state.runs ? "runs matching the filter" : "runs";
+  const drawn = visibleRuns().length;
   byId("run-cap-text").textContent =
-    `Drawing the first ${RUN_CAP} of ${v.matching.length.toLocaleString()} ${what}` +
+    `Drawing ${drawn.toLocaleString()} of ${v.matching.length.toLocaleString()} ${what}: ` +
+    `the first ${RUN_CAP} unless unchecked` +
     (state.show.length ? `, and ${state.show.length} checked by hand` : "") +
     ", to keep the charts quick.";
   byId("run-cap-all").textContent = `Draw all ${v.matching.length.toLocaleString()}`;

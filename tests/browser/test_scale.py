@@ -174,7 +174,7 @@ def test_a_thousand_runs_draw_a_capped_selection_that_says_so(
                        f"drawn {ms} ms after navigation start (20 runs drawn by default)")
     note = page.locator("#run-cap")
     assert note.is_visible()
-    assert "first 20 of 1,000 runs" in note.text_content()
+    assert "Drawing 20 of 1,000 runs: the first 20" in note.text_content()
     for tag, _, _ in on_screen:
         assert {t["run"] for t in traces(page, tag)} == {f"run{r:03d}" for r in range(20)}
     assert all(len(q["run"]) == 20 for q in multi_requests(record))
