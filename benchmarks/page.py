@@ -195,7 +195,7 @@ def table(times: dict, visits: int) -> str:
             lines.append(f"| {label} | {ours:.0f} | {theirs:.0f} | {theirs / ours:.1f}× |")
     for act, label in (("smoothing", "smoothing change"), ("run", "run unchecked")):
         ms = statistics.median(times["redraw"][act])
-        lines.append(f"| card of every run redrawn after a {label} | {ms:.0f} | | |")
+        lines.append(f"| first card (every run drawn) redrawn after a {label} | {ms:.0f} | | |")
     return "\n".join(lines)
 
 
