@@ -46,6 +46,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/runtime.py
 	$(BIN)/python benchmarks/board.py
 	$(BIN)/python benchmarks/runs_table.py
+	$(BIN)/python benchmarks/page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -31,6 +31,23 @@ def runs_impl(store: Store, sources=(), offset: int = 0, limit: int | None = Non
     return body
 
 
+def compact_listing(body: dict) -> dict:
+    """The `?compact=1` form of a runs body: per run only what the page uses (name, graph flag,
+    corrupt-record count and the index of its tags in `tag_sets`, each distinct set listed
+    once). A thousand runs logging the same tags then cost a thousand short lines."""
+    index: dict[tuple, int] = {}
+    tag_sets, runs = [], []
+    for run in body["runs"]:
+        tags = run["tags"]
+        key = tuple(tuple(tags[kind]) for kind in sorted(tags))
+        if key not in index:
+            index[key] = len(tag_sets)
+            tag_sets.append(tags)
+        runs.append({"name": run["name"], "tag_set": index[key], "has_graph": run["has_graph"],
+                     "corrupt_records": run["corrupt_records"]})
+    return {**body, "runs": runs, "tag_sets": tag_sets}
+
+
 @router.get("/healthz", summary="Liveness check")
 async def healthz() -> Response:
     return json_response({"status": "ok"})
@@ -41,9 +58,11 @@ def runs_route(
     request: Request,
     offset: int = Query(0, ge=0, le=MAX_RUNS, description="first run listed (by name)"),
     limit: int | None = Query(None, ge=1, le=MAX_RUNS, description="most runs listed"),
+    compact: bool = Query(False, description="per run only name, tag_set, has_graph, "
+                          "corrupt_records"),
 ) -> Response:
-    return json_response(runs_impl(request.app.state.store, request.app.state.sources,
-                                   offset, limit))
+    body = runs_impl(request.app.state.store, request.app.state.sources, offset, limit)
+    return json_response(compact_listing(body) if compact else body)
 
 
 @router.get("/data/runs", summary="TensorBoard-compatible run list")

@@ -58,8 +58,17 @@ async function getJson(path, params, { signal } = {}) {
   }
 }
 
-/** GET /api/runs → {runs: [{name, tags: {scalars, images, histograms}, has_graph, …}], …}. */
-export const fetchRuns = (opts) => getJson("api/runs", {}, opts);
+/**
+ * GET /api/runs?compact=1 → {runs: [{name, tags: {scalars, images, histograms}, has_graph,
+ * corrupt_records}], loading, …}: each run's `tag_set` index is resolved to its tags (runs
+ * with the same tags share one object).
+ */
+export async function fetchRuns(opts) {
+  const body = await getJson("api/runs", { compact: 1 }, opts);
+  const sets = body.tag_sets ?? [];
+  for (const run of body.runs ?? []) run.tags = sets[run.tag_set] ?? {};
+  return body;
+}
 
 /** GET /api/scalars → {run, tag, total_points, step, wall_time, value[, smoothed]}. */
 export function fetchScalars(run, tag, { maxPoints, xMin, xMax, smoothing, signal } = {}) {

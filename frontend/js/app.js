@@ -5,7 +5,7 @@ import { fetchRuns, onInFlight, openStream } from "./api.js";
 import { initCardTools } from "./card_tools.js";
 import { initCustomCharts, onCustomChartData, renderCustomCharts } from "./custom_chart.js";
 import { initDownloadAll } from "./download_all.js";
-import { byId, compileFilter, throttle } from "./dom.js";
+import { byId, compileFilter, debounce, throttle } from "./dom.js";
 import { initGraphControls, renderGraph } from "./graph.js";
 import { forgetNames } from "./graph_search.js";
 import {
@@ -94,6 +94,11 @@ function renderTab() {
   const count = RENDER[tab](byId(`view-${tab}`));
   Promise.resolve(count).then((n) => explainEmpty(tab, n));
 }
+
+// While a run filter is typed, the run list answers each keystroke (runs.js) and the charts
+// follow once typing pauses, instead of fetching for every prefix of the pattern.
+const FILTER_PAUSE_MS = 150;
+const renderTabSoon = debounce(renderTab, FILTER_PAUSE_MS);
 
 /** The empty state: no event files at all, or nothing matching in this tab. */
 function explainEmpty(tab, count) {
@@ -186,7 +191,8 @@ function onStateChange(changed) {
   onScalarSettings(changed);
   if (changed.has("actual")) applyActualSize(byId("view-images"));
   if (changed.has("hist")) redrawHistograms();
-  const rerender = ["tab", "runs", "hide", "tags", "grun", "expand"];
+  if (changed.size === 1 && changed.has("runs")) return void renderTabSoon(); // typing a filter
+  const rerender = ["tab", "runs", "hide", "show", "all", "tags", "grun", "expand"];
   if (rerender.some((key) => changed.has(key))) renderTab();
 }
 

@@ -59,6 +59,12 @@ export function plotlyReady() {
   return typeof window.Plotly !== "undefined";
 }
 
+/** plotly's URL: the one index.html preloads (content-hashed by the board), else the plain one. */
+function plotlyUrl() {
+  const link = document.querySelector('link[rel="preload"][as="script"][href*="plotly"]');
+  return link?.getAttribute("href") ?? "static/plotly.min.js";
+}
+
 /**
  * Run plotly.min.js (index.html preloads it). Its start-up holds the page for most of a
  * second, so app.js calls this once the first data requests are out: they travel meanwhile.
@@ -66,7 +72,7 @@ export function plotlyReady() {
 export function loadPlotly() {
   if (plotlyScript || plotlyReady()) return;
   plotlyScript = document.createElement("script");
-  plotlyScript.src = "static/plotly.min.js";
+  plotlyScript.src = plotlyUrl();
   document.head.append(plotlyScript);
 }
 

@@ -13,11 +13,21 @@ import { merged, sameStep } from "./series_view.js";
 import { smooth } from "./smoothing.js";
 import { state } from "./state.js";
 
-const MAX_POINTS = 2000;
+// Overview resolution: a min and a max per device pixel column of the plot (the buckets of
+// board/series.py's downsampling), so nothing visible is lost and nothing invisible is sent.
+const POINTS_PER_PIXEL = 2;
+const OVERVIEW_POINTS = Object.freeze({ min: 200, max: 8000, step: 100, fallbackWidth: 600 });
 const WINDOW_POINTS = 10000;
 const MAX_ARRIVAL_POINTS = 100000;
 const LIVE_INTERVAL_MS = 300;
 const RAW_HOVER = "%{fullData.name}: %{y:.5~g}<extra></extra>";
+
+/** Points to ask for a series overview drawn `cssWidth` CSS pixels wide. */
+export function overviewPoints(cssWidth, ratio = window.devicePixelRatio || 1) {
+  const { min, max, step, fallbackWidth } = OVERVIEW_POINTS;
+  const pixels = (cssWidth || fallbackWidth) * ratio;
+  return Math.min(max, Math.max(min, Math.ceil((pixels * POINTS_PER_PIXEL) / step) * step));
+}
 
 export class ScalarCard {
   constructor(tag, { onDrawn } = {}) {
@@ -34,6 +44,8 @@ export class ScalarCard {
     this.download = el("details", { class: "download" }, el("summary", { text: "Download" }), this.menu);
     // the links are built when the menu opens: 20 runs x 10 tags of them slow the first render
     this.download.addEventListener("toggle", () => this.renderMenu());
+    // a wider plot (window, card width, full screen) gets sharper overviews
+    new ResizeObserver(() => this.followWidth()).observe(this.plot);
     this.element = el(
       "article",
       { class: "card scalar-card", dataset: { tag, state: "waiting" } },
@@ -55,6 +67,7 @@ export class ScalarCard {
   show() {
     if (this.shown) return;
     this.shown = true;
+    this.maxPoints = overviewPoints(this.plot.clientWidth);
     this.element.dataset.state = "loading";
     // draw once when every run has answered, not once per run
     this.batching = true;
@@ -70,7 +83,7 @@ export class ScalarCard {
    */
   loadRuns(runs) {
     if (runs.length < 2) return Promise.all(runs.map((run) => this.load(run)));
-    const opts = { maxPoints: MAX_POINTS, smoothing: state.smoothing };
+    const opts = { maxPoints: this.maxPoints, smoothing: state.smoothing };
     const all = fetchScalarsMulti(runs, this.tag, opts);
     return Promise.all(
       runs.map((run, i) =>
@@ -113,7 +126,7 @@ export class ScalarCard {
     const smoothing = state.smoothing;
     entry.loading = true;
     try {
-      const opts = { maxPoints: MAX_POINTS, smoothing };
+      const opts = { maxPoints: this.maxPoints, smoothing };
       let data = await (first ?? fetchScalars(run, this.tag, opts));
       if (sameStep(data) && data.total_points > data.step.length) {
         const maxPoints = Math.min(data.total_points, MAX_ARRIVAL_POINTS);
@@ -175,6 +188,15 @@ export class ScalarCard {
   /** Smoothing weight changed: redraw now; re-fetch exact values for downsampled series. */
   smoothingChanged() {
     this.queueDraw();
+  }
+
+  /** The plot grew wider than its overviews' resolution: fetch them again, sharper. */
+  followWidth() {
+    if (!this.shown) return;
+    const wanted = overviewPoints(this.plot.clientWidth);
+    if (wanted <= this.maxPoints) return;
+    this.maxPoints = wanted;
+    this.refetchSmoothing();
   }
 
   refetchSmoothing() {
@@ -312,6 +334,7 @@ export class ScalarCard {
       const pending = [...this.series.values()].some((e) => !e.data && !e.error);
       this.element.dataset.state = pending ? "loading" : "drawn";
       this.element.dataset.traces = String(traces.length);
+      this.element.dataset.drawnAt = String(Math.round(performance.now())); // for timings
       this.onDrawn(this);
     });
   }

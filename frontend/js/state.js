@@ -4,7 +4,9 @@
 //    &pin=loss&cardw=640&outliers=loss&tsort=nearest&chart=^loss/
 // (pin: pinned cards; cardw: card width in px; outliers: cards whose y range shows outliers;
 // tsort: tooltip order; chart: one custom chart per tag regex.)
-// Deselected runs are stored (hide=…), so runs that appear later start visible.
+// Deselected runs are stored (hide=…), so runs that appear later start visible. With more
+// runs matching than runs.js draws by default, show=… lists runs checked beyond that first
+// few, and all=1 lifts the cap.
 
 const DEFAULTS = Object.freeze({
   tab: "scalars",
@@ -14,6 +16,8 @@ const DEFAULTS = Object.freeze({
   tags: "",
   runs: "",
   hide: [],
+  show: [],
+  all: false,
   hist: "offset",
   actual: false,
   grun: "",
@@ -34,7 +38,7 @@ export const CARD_WIDTH = Object.freeze({ min: 320, max: 1400 });
 /** Parse a location hash into a full state object (unknown values fall back to defaults). */
 export function parseHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const state = { ...DEFAULTS, hide: [], expand: [], pin: [], outliers: [], chart: [] };
+  const state = { ...DEFAULTS, hide: [], show: [], expand: [], pin: [], outliers: [], chart: [] };
   const tab = params.get("tab");
   if (TABS.includes(tab)) state.tab = tab;
   const smoothing = Number.parseFloat(params.get("smoothing"));
@@ -44,6 +48,8 @@ export function parseHash(hash) {
   state.tags = params.get("tags") ?? "";
   state.runs = params.get("runs") ?? "";
   state.hide = params.getAll("hide");
+  state.show = params.getAll("show");
+  state.all = params.get("all") === "1";
   if (HISTMODES.includes(params.get("hist"))) state.hist = params.get("hist");
   state.actual = params.get("actual") === "1";
   state.grun = params.get("grun") ?? "";
@@ -69,6 +75,8 @@ export function toHash(state) {
   if (state.tags) params.set("tags", state.tags);
   if (state.runs) params.set("runs", state.runs);
   for (const run of state.hide) params.append("hide", run);
+  for (const run of state.show) params.append("show", run);
+  if (state.all) params.set("all", "1");
   if (state.hist !== DEFAULTS.hist) params.set("hist", state.hist);
   if (state.actual) params.set("actual", "1");
   if (state.grun) params.set("grun", state.grun);

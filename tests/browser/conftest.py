@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .logdirs import XSS_RUN, XSS_TAG, card_tools, realistic
+from .logdirs import XSS_RUN, XSS_TAG, card_tools, many_runs, realistic
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,17 +40,20 @@ LONG_T0 = 1_764_200_000.0  # the long run writes one point every 2 s from here
 
 
 class Board:
-    """A running `board --logdir DIR --port 0`; `.url` is the URL it printed."""
+    """A running `board --logdir DIR --port 0`; `.url` is the URL it printed. `executable`
+    is another installation's `board` (the wheel test), started with `cwd` and `env`."""
 
     START_TIMEOUT = 30.0
 
-    def __init__(self, logdir: Path):
+    def __init__(self, logdir: Path, executable: Path = BOARD, cwd=None, env=None):
         self.logdir = logdir
         self.proc = subprocess.Popen(
-            [str(BOARD), "--logdir", str(logdir), "--port", "0"],
+            [str(executable), "--logdir", str(logdir), "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            cwd=cwd,
+            env=env,
         )
         self.output: list[str] = []
         self._lines: queue.Queue = queue.Queue()
@@ -206,6 +209,22 @@ def tools_board(tmp_path_factory, playwright_browser):
         pytest.skip(f"{BOARD} is missing; install numboard into the venv (pip install -e .)")
     board = Board(card_tools(tmp_path_factory.mktemp("tools"))).wait_loaded()
     yield board
+    board.stop()
+
+
+@pytest.fixture(scope="package")
+def million_points_board(tmp_path_factory, playwright_browser):
+    """The 1M-point logdir users have: 20 runs × 10 tags × 5000 steps."""
+    board = Board(many_runs(tmp_path_factory.mktemp("million"), steps=5000)).wait_loaded(120)
+    yield board
+    board.stop()
+
+
+@pytest.fixture(scope="package")
+def thousand_runs_board(tmp_path_factory, playwright_browser):
+    """1000 runs × 10 tags × 100 steps."""
+    board = Board(many_runs(tmp_path_factory.mktemp("thousand"), runs=1000, steps=100))
+    yield board.wait_loaded(180)
     board.stop()
 
 

@@ -159,10 +159,12 @@ def realistic(root: Path, steps: int = 400) -> Path:
 
 
 def many_runs(root: Path, runs: int = 20, tags: int = 10, steps: int = 500) -> Path:
-    """`runs` × `tags` scalar series of `steps` points each."""
+    """`runs` × `tags` scalar series of `steps` points each, in runs named run00…run19
+    (run000…run999 for a thousand: the names sort as the numbers do)."""
     rng = np.random.default_rng(3)
+    width = max(2, len(str(runs - 1)))
     for r in range(runs):
-        with SummaryWriter(str(root / f"run{r:02d}")) as w:
+        with SummaryWriter(str(root / f"run{r:0{width}d}")) as w:
             for t in range(tags):
                 values = np.cumsum(rng.normal(0, 1, steps)) / 10 + t
                 for step, value in enumerate(values):

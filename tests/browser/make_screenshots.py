@@ -1,23 +1,28 @@
 """Screenshots of the scalars, images and graphs views of the demo logdir, for the docs.
 
     .venv/bin/python -m tests.browser.make_screenshots [--logdir logs] [--out docs] [--dark]
+    .venv/bin/python -m tests.browser.make_screenshots --many-runs   # 1000 runs only
 
 Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `make run`
 serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
 and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
 tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
-the dark theme) from headless Debian chromium.
+the dark theme) from headless Debian chromium. `--many-runs` instead serves 1000 runs × 10
+tags × 100 steps (tests/browser/logdirs.py) and saves docs/screenshot-many-runs.png: the
+capped selection's note and the run list.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, Board
+from .logdirs import many_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1440, "height": 900}
@@ -112,13 +117,37 @@ def shoot_card_tools(page, url: str, out: Path) -> list[Path]:
     return [pinned, table]
 
 
+def shoot_many_runs(out: Path, color_scheme: str) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        board = Board(many_runs(Path(tmp), runs=1000, steps=100)).wait_loaded(300)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                            headless=True)
+                page = browser.new_page(viewport=VIEWPORT, color_scheme=color_scheme,
+                                        device_scale_factor=1)
+                page.goto(board.url)
+                page.wait_for_selector('#view-scalars[data-ready="1"]', timeout=120_000)
+                page.wait_for_timeout(500)
+                page.screenshot(path=out / "screenshot-many-runs.png")
+                browser.close()
+        finally:
+            board.stop()
+    return out / "screenshot-many-runs.png"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", type=Path, default=ROOT / "logs", help="demo logdir")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs")
     parser.add_argument("--dark", action="store_true", help="dark color scheme")
+    parser.add_argument("--many-runs", action="store_true",
+                        help="only the 1000-run screenshot (docs/screenshot-many-runs.png)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.many_runs:
+        print(shoot_many_runs(args.out, "dark" if args.dark else "light"))
+        return
     sys.path.insert(0, str(ROOT / "examples"))
     from make_demo import make_demo
 

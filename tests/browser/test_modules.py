@@ -92,8 +92,10 @@ def test_url_state_round_trips(module_page):
         module_page,
         "state.js",
         "m.parseHash(m.toHash({...m.parseHash(''), tab: 'images', smoothing: 0.9, x: 'wall',"
-        " logy: true, tags: 'loss|acc', hide: ['a,b', 'c&d'], expand: ['x/y']}))",
+        " logy: true, tags: 'loss|acc', hide: ['a,b', 'c&d'], show: ['run990'], all: true,"
+        " expand: ['x/y']}))",
     )
+    assert state["show"] == ["run990"] and state["all"] is True
     assert state["tab"] == "images" and state["smoothing"] == 0.9 and state["x"] == "wall"
     assert state["logy"] is True and state["tags"] == "loss|acc"
     assert state["hide"] == ["a,b", "c&d"] and state["expand"] == ["x/y"]

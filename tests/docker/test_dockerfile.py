@@ -2,7 +2,7 @@
 
 SPEC §7: slim Python base, non-root user, EXPOSE 6006, `board --logdir /logs --bind_all`,
 a HEALTHCHECK on /healthz; plus: every COPY source exists and is not ignored, and the image
-installs this project.
+installs the wheel a build stage makes from this project (no editable source tree).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -116,17 +117,32 @@ def test_trainer_runs_an_example_that_exists(all_stages):
     assert scripts and all((REPO / s).is_file() for s in scripts), words
 
 
-def test_pip_installs_this_project_from_its_copied_source(all_stages):
-    base = all_stages[0]
-    installs = [i for i in base.all("RUN") if re.search(r"\bpip install\b", i.args)]
-    assert any(re.search(r"pip install (-e |--editable )?\.(\s|$)", i.args) for i in installs), (
-        [i.args for i in installs])
-    workdir = base.all("WORKDIR")[-1].words()[0]
-    copied = {w for ins in base.all("COPY") for w in ins.words()[:-1]}
-    assert workdir == "/app" and "pyproject.toml" in copied
-    # board finds frontend/ next to the board package: both must be copied under /app
-    dests = {tuple(ins.words()[-2:]) for ins in base.all("COPY")}
-    assert ("board", "./board") in dests and ("frontend", "./frontend") in dests
+def test_a_build_stage_makes_the_wheel_from_the_whole_source(all_stages):
+    build = [s for s in all_stages if any(re.search(r"python -m build\b", i.args)
+                                          for i in s.all("RUN"))]
+    assert len(build) == 1, "one stage runs python -m build"
+    copied = {w for ins in build[0].all("COPY") for w in ins.words()[:-1]}
+    packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]["find"]["include"]
+    needed = {"pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "frontend"}
+    needed |= {pattern.rstrip("*") for pattern in packages}
+    assert needed <= copied, f"the build stage misses {sorted(needed - copied)}"
+
+
+@pytest.mark.parametrize("target", ["board", "trainer"])
+def test_the_image_installs_the_built_wheel_not_the_source_tree(all_stages, target):
+    names = {s.name: s for s in all_stages if s.name}
+    chain = [stage_named(all_stages, target)]
+    while chain[-1].base in names:
+        chain.append(names[chain[-1].base])
+    runs = [i.args for s in chain for i in s.all("RUN")]
+    assert not any(re.search(r"pip install (-e|--editable)\b", r) for r in runs), runs
+    assert any(re.search(r"pip install \S*/dist/numboard-\*\.whl", r) for r in runs), runs
+    copies = [i.words() for s in chain for i in s.all("COPY")]
+    froms = [w for w in copies if any(x.startswith("--from=") for x in w)]
+    assert froms and all(w[-1] == "/dist" for w in froms), froms
+    sources = {w for words in copies for w in words[:-1] if not w.startswith("--")}
+    assert not sources & {"board", "frontend", "writer", "flow", "."}, sources
 
 
 def dockerignore_patterns() -> list[str]:
@@ -152,6 +168,8 @@ def test_every_copy_source_exists_and_is_not_dockerignored(all_stages):
     patterns = dockerignore_patterns()
     for stage in all_stages:
         for ins in stage.all("COPY"):
+            if any(w.startswith("--from=") for w in ins.words()):
+                continue  # copies from an earlier stage, not from the build context
             words = [w for w in ins.words() if not w.startswith("--")]
             for source in words[:-1]:
                 assert (REPO / source).exists(), f"line {ins.line}: COPY {source!r} is missing"
