@@ -41,6 +41,7 @@ from flow.framework.graph import (
     get_default_session,  # noqa: F401 - tf.get_default_session is re-exported from here
     interactive_sessions,
 )
+from flow.kernels.control_flow import DEAD
 from flow.kernels.table import OPS, STATEFUL
 
 _COPY_ON_FETCH = {"Const", "VariableV2"}  # and every row that writes a variable (ref_inputs)
@@ -137,6 +138,36 @@ def _step(fn, attrs, ins, outs):
     return step_n
 
 
+def _guard(step, checks, outs, marker):
+    """A step on a branch that may be dead: it does not run when one of the ``checks`` slots
+    (its maybe-dead inputs and control inputs) is dead, and then its outputs are dead; the
+    ``marker`` slot says whether the op ran (for ops that have it as a control input)."""
+
+    def guarded(v):
+        for c in checks:
+            if v[c] is DEAD:
+                for o in outs:
+                    v[o] = DEAD
+                v[marker] = DEAD
+                return
+        step(v)
+        v[marker] = DEAD if outs and all(v[o] is DEAD for o in outs) else True
+
+    return guarded
+
+
+def _maybe_dead(ops, fed) -> set:
+    """The ops whose outputs can be dead at run time: those downstream of a ``Switch``,
+    up to a ``Merge`` that has a live input (``flow.kernels.control_flow``)."""
+    dead: set[Operation] = set()
+    for op in ops:
+        ins = [t.op in dead and t not in fed for t in op.inputs]
+        if op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
+                op.type != "Merge" and (any(ins) or any(c in dead for c in op.control_inputs))):
+            dead.add(op)
+    return dead
+
+
 class BaseSession:
     """A session over one graph; see the module docstring."""
 
@@ -197,6 +228,10 @@ class BaseSession:
         results = []
         for slot, copy in zip(plan.fetch_slots, plan.copy, strict=True):
             r = None if slot < 0 else vals[slot]
+            if r is DEAD:
+                raise errors.InvalidArgumentError(
+                    None, None, "Retval does not have value: the fetched tensor is on a "
+                    "branch of tf.cond that was not taken; fetch the cond's output instead.")
             if type(r) is np.ndarray:
                 if r.ndim == 0:
                     r = r[()]
@@ -271,25 +306,33 @@ class BaseSession:
 
         plan = _Plan()
         plan.steps, plan.ops, consts = [], [], {}
+        dead = _maybe_dead(ops, fed)
+        markers = {op: len(slots) + 1 + i for i, op in enumerate(dead)}
+        slots.update({("ran", op): m for op, m in markers.items()})
         for op in ops:
             row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
             ins = [0 if i in refs else slot(t) for i, t in enumerate(op.inputs)]
             outs = [0 if t in fed else slot(t) for t in op.outputs]
+            if op in dead:
+                checks = [] if op.type in ("Switch", "Merge") else [
+                    s for s, t in zip(ins, op.inputs, strict=True) if s and t.op in dead]
+                checks += [markers[c] for c in op.control_inputs if c in dead]
+                if op.type == "Const":
+                    fn, attrs = (lambda inputs, attrs: attrs["value"]), op.attrs
+                elif op.type == "NoOp":
+                    fn, attrs = (lambda inputs, attrs: ()), None
+                else:
+                    fn, attrs = self._kernel(op, row)
+                plan.steps.append(_guard(_step(fn, attrs, ins, outs), checks, outs, markers[op]))
+                plan.ops.append(op)
+                continue
             if op.type == "Const":
                 consts[outs[0]] = op.attrs["value"]
                 continue
             if op.type == "NoOp":
                 continue
-            if row is not None:
-                kernel = row.make(op, self)
-                fn, attrs = (lambda inputs, attrs, k=kernel: k(inputs)), None
-            elif op.type in OPS:
-                fn, attrs = OPS[op.type].forward, op.attrs
-            else:
-                raise errors.NotFoundError(
-                    None, op, f"No kernel for op type {op.type!r} (node {op.name!r}); it is in "
-                    f"neither flow.kernels.STATEFUL nor flow.kernels.table.OPS.")
+            fn, attrs = self._kernel(op, row)
             plan.steps.append(_step(fn, attrs, ins, outs))
             plan.ops.append(op)
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
@@ -300,6 +343,17 @@ class BaseSession:
         plan.feed_slots = tuple(range(1, len(feed_keys) + 1))
         plan.copy = [isinstance(f, Tensor) and f not in fed and _copy_on_fetch(f) for f in flat]
         return plan
+
+    def _kernel(self, op, row):
+        """``(fn, attrs)`` of one op's step: its stateful kernel or its row's forward."""
+        if row is not None:
+            kernel = row.make(op, self)
+            return (lambda inputs, attrs, k=kernel: k(inputs)), None
+        if op.type in OPS:
+            return OPS[op.type].forward, op.attrs
+        raise errors.NotFoundError(
+            None, op, f"No kernel for op type {op.type!r} (node {op.name!r}); it is in "
+            f"neither flow.kernels.STATEFUL nor flow.kernels.table.OPS.")
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self):

@@ -47,6 +47,33 @@ def _between(ys, xs):
     return from_x
 
 
+def _switch_grad(graph, op, grads):
+    """A Switch's input gets the gradient of its live output: a Merge of both sides (zeros
+    for a side without one, dead like that side when it is not taken)."""
+    sides = [g if g is not None else array_ops.zeros_like(t)
+             for t, g in zip(op.outputs, grads, strict=True)]
+    (merged, _) = graph.create_op("Merge", sides, {"T": sides[0].dtype, "N": 2}, "cond_grad",
+                                  [sides[0].dtype, "int32"], [op.inputs[0].shape, []]).outputs
+    return [(0, merged)]
+
+
+def _merge_grad(graph, op, grads):
+    """A Merge's gradient goes to the input that was live: a Switch on the cond's pred."""
+    g = grads[0]
+    if g is None:
+        return []
+    pred = op.attrs.get("_pred")
+    if pred is None:
+        raise LookupError(f"no gradient for Merge {op.name!r} built outside tf.cond; build "
+                          f"the branches with tf.cond.")
+    outs = graph.create_op("Switch", [g, pred], {"T": g.dtype}, "cond_grad",
+                           [g.dtype, g.dtype], [g.shape, g.shape]).outputs
+    return list(enumerate(outs))
+
+
+_CONTROL_FLOW = {"Switch": _switch_grad, "Merge": _merge_grad}
+
+
 def _sum(grads, graph):
     if len(grads) == 1:
         return grads[0]
@@ -88,6 +115,10 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                     continue
                 if op.type == "Identity":
                     pending.setdefault(op.inputs[0], []).append(summed[0])
+                    continue
+                if op.type in _CONTROL_FLOW:
+                    for i, g in _CONTROL_FLOW[op.type](graph, op, summed):
+                        pending.setdefault(op.inputs[i], []).append(g)
                     continue
                 if op.type in STATEFUL or op.type not in OPS or OPS[op.type].grad is None:
                     continue
