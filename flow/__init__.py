@@ -65,7 +65,7 @@ from flow.ops import array_ops as _array_ops
 from flow.ops import math_ops as _math_ops
 from flow.ops import overloads as _overloads
 from flow.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
-from flow.ops.control_flow_ops import case, cond
+from flow.ops.control_flow_ops import case, cond, while_loop
 from flow.ops.gradients import gradients
 from flow.ops.init_ops import (
     constant_initializer,

@@ -162,10 +162,100 @@ def _maybe_dead(ops, fed) -> set:
     dead: set[Operation] = set()
     for op in ops:
         ins = [t.op in dead and t not in fed for t in op.inputs]
+        if op.type == "Switch" and op.inputs[1].op.type == "LoopCond":
+            continue  # the frame step runs a loop's own Switch: its values are never dead
         if op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
                 op.type != "Merge" and (any(ins) or any(c in dead for c in op.control_inputs))):
             dead.add(op)
     return dead
+
+
+def _tape_tensors(frame):
+    """What one iteration of a loop leaves for its gradient: the body's view of the loop
+    variables and every value the body computes."""
+    return [*frame.idents, *[t for op in frame.body_ops for t in op.outputs]]
+
+
+def _frame_step(frame, build, slot):
+    """One step that runs a ``tf.while_loop`` frame: the loop variables enter, then cond and
+    body run while the predicate holds, then they exit. With ``back_prop`` each iteration's
+    values are kept on the frame's tape (by reference) for ``WhileGrad``."""
+    cond_steps = [s for s in map(build, frame.cond_ops) if s is not None]
+    body_steps = [s for s in map(build, frame.body_ops) if s is not None]
+    enter_s = [slot(t) for t in frame.enters]
+    merge_s = [slot(t) for t in frame.merges]
+    ident_s = [slot(t) for t in frame.idents]
+    next_s = [slot(t.op.inputs[0]) for t in frame.nexts]
+    exit_s = [slot(t) for t in frame.exits]
+    pred_s = slot(frame.pred)
+    tape_s = [slot(t) for t in _tape_tensors(frame)]
+    tape_slot = slot(("tape", frame))
+    record = frame.back_prop
+
+    def run_loop(v):
+        current = [v[s] for s in enter_s]
+        tape = []
+        while True:
+            for s, x in zip(merge_s, current, strict=True):
+                v[s] = x
+            for step in cond_steps:
+                step(v)
+            if not v[pred_s]:
+                break
+            for s, x in zip(ident_s, current, strict=True):
+                v[s] = x
+            for step in body_steps:
+                step(v)
+            if record:
+                tape.append([v[s] for s in tape_s])
+            current = [v[s] for s in next_s]
+        for s, x in zip(exit_s, current, strict=True):
+            v[s] = x
+        v[tape_slot] = tape
+
+    return run_loop
+
+
+def _while_grad_step(op, build, slot):
+    """The step of a ``WhileGrad`` node: the body's gradient ops run once per recorded
+    iteration, last first, each on that iteration's values; the loop variables' gradients
+    carry from one iteration to the one before, the captured values' are summed."""
+    info = op.attrs["_while_grad"]
+    frame = info.frame
+    skip = {g.op for g in info.grad_ys}
+    grad_steps = [s for s in (build(o) for o in sorted(info.ops, key=lambda o: o._id)
+                              if o not in skip) if s is not None]
+    tape_s = [slot(t) for t in _tape_tensors(frame)]
+    tape_slot = slot(("tape", frame))
+    n_exit = len(frame.exits)
+    upstream_s = [slot(op.inputs[n_exit + i]) for i in info.var_index]
+    gy_s = [slot(t) for t in info.grad_ys]
+    n_var = len(info.var_index)
+    dx_s = [None if t is None else slot(t) for t in info.body_grads]
+    captured_s = [slot(t) for t in info.captured]
+    out_s = [slot(t) for t in op.outputs]
+
+    def run_grad(v):
+        up = [v[s] for s in upstream_s]
+        acc = [None] * len(captured_s)
+        for snapshot in reversed(v[tape_slot]):
+            for s, x in zip(tape_s, snapshot, strict=True):
+                v[s] = x
+            for s, g in zip(gy_s, up, strict=True):
+                v[s] = g
+            for step in grad_steps:
+                step(v)
+            up = [np.zeros_like(u) if s is None or v[s] is None else v[s]
+                  for u, s in zip(up, dx_s[:n_var], strict=True)]
+            for k, s in enumerate(dx_s[n_var:]):
+                if s is not None and v[s] is not None:
+                    acc[k] = v[s] if acc[k] is None else acc[k] + v[s]
+        for s, u in zip(out_s[:n_var], up, strict=True):
+            v[s] = u
+        for s, a, c in zip(out_s[n_var:], acc, captured_s, strict=True):
+            v[s] = np.zeros_like(v[c]) if a is None else a
+
+    return run_grad
 
 
 class BaseSession:
@@ -294,6 +384,9 @@ class BaseSession:
                 if i not in refs and t not in fed and t.op not in needed:
                     stack.append(t.op)
             stack.extend(c for c in op.control_inputs if c not in needed)
+            frame = op.attrs.get("_frame") or op.attrs.get("_while_grad")
+            if frame is not None:  # a loop frame runs as a whole
+                stack.extend(o for o in frame.ops if o not in needed)
         ops = sorted(needed, key=lambda o: o._id)
 
         # slot 0 is scratch: unread outputs and the place of ref inputs; feeds are 1..n
@@ -309,7 +402,8 @@ class BaseSession:
         dead = _maybe_dead(ops, fed)
         markers = {op: len(slots) + 1 + i for i, op in enumerate(dead)}
         slots.update({("ran", op): m for op, m in markers.items()})
-        for op in ops:
+        def build(op):
+            """The step of one op (None for a Const or NoOp the template holds)."""
             row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
             ins = [0 if i in refs else slot(t) for i, t in enumerate(op.inputs)]
@@ -324,17 +418,28 @@ class BaseSession:
                     fn, attrs = (lambda inputs, attrs: ()), None
                 else:
                     fn, attrs = self._kernel(op, row)
-                plan.steps.append(_guard(_step(fn, attrs, ins, outs), checks, outs, markers[op]))
-                plan.ops.append(op)
-                continue
+                return _guard(_step(fn, attrs, ins, outs), checks, outs, markers[op])
             if op.type == "Const":
                 consts[outs[0]] = op.attrs["value"]
-                continue
+                return None
             if op.type == "NoOp":
-                continue
+                return None
             fn, attrs = self._kernel(op, row)
-            plan.steps.append(_step(fn, attrs, ins, outs))
-            plan.ops.append(op)
+            return _step(fn, attrs, ins, outs)
+
+        for op in ops:
+            frame = op.attrs.get("_frame")
+            if frame is not None:  # the loop runs where its last op (an Exit) is
+                step = _frame_step(frame, build, slot) if op is frame.exits[-1].op else None
+            elif op.attrs.get("_in_while_grad") is not None:
+                step = None
+            elif op.type == "WhileGrad":
+                step = _while_grad_step(op, build, slot)
+            else:
+                step = build(op)
+            if step is not None:
+                plan.steps.append(step)
+                plan.ops.append(op)
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
         plan.template = [None] * (len(slots) + 1)
         for s, value in consts.items():

@@ -279,7 +279,7 @@ class Graph:
         for t in inputs:
             t._consumers.append(op)
         if context is not None:
-            context.ops.add(op)
+            context.add_op(op)
         return op
 
     def get_operations(self):

@@ -50,3 +50,20 @@ def _merge_shape(shapes, attrs):
 register(OpDef("Switch", _switch, None, lambda s, a: [s[0], s[0]], num_outputs=2))
 register(OpDef("Merge", _merge, None, _merge_shape, num_outputs=2,
                dtype=lambda d, a: [d[0], np.dtype(np.int32)], attrs=("T", "N")))
+
+
+# The loop rows: a ``while_loop`` frame is run by the Session as one step (its Merge, Switch,
+# LoopCond, NextIteration and Exit nodes are bookkeeping there); ``Enter`` runs once before it.
+def _forward(inputs, attrs):
+    return inputs[0]
+
+
+def _same(shapes, attrs):
+    return [shapes[0]]
+
+
+register(OpDef("Enter", _forward, None, _same,
+               attrs=("T", "frame_name", "is_constant", "parallel_iterations")))
+register(OpDef("Exit", _forward, None, _same))
+register(OpDef("NextIteration", _forward, None, _same))
+register(OpDef("LoopCond", _forward, None, _same, attrs=()))
