@@ -94,6 +94,7 @@ from flow.ops.scope import (
     variable_op_scope,
     variable_scope,
 )
+from flow.ops.tensor_array_ops import TensorArray
 from flow.ops.variables import (
     Variable,
     all_variables,

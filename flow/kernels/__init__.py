@@ -14,4 +14,5 @@ from flow.kernels import (  # noqa: F401 - the rows
     printing,
     select,
     state,
+    tensor_array,
 )

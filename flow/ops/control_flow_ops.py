@@ -26,6 +26,7 @@ from flow.framework.build import convert_to_tensor
 from flow.framework.graph import Operation, Tensor, get_default_graph
 from flow.kernels.table import STATEFUL
 from flow.ops import array_ops, math_ops
+from flow.ops.tensor_array_ops import TensorArray
 
 
 class CondContext:
@@ -295,7 +296,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     graph = get_default_graph()
     with graph.name_scope(name or "while") as scope:
         frame = scope.rstrip("/")
-        flat_vars = [convert_to_tensor(v) for v in structure.flatten(loop_vars)]
+        leaves = structure.flatten(loop_vars)
+        flat_vars = [_flow_of(v) for v in leaves]
         if shape_invariants is None:
             shapes = [v.shape for v in flat_vars]
         else:
@@ -319,7 +321,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             for m, s in zip(merges, shapes, strict=True):
                 m._shape = s
             ctx.pivot, ctx._building = merges[0], ctx.cond_ops
-            pred = convert_to_tensor(cond(*_as_args(loop_vars, merges)))
+            pred = convert_to_tensor(cond(*_as_args(loop_vars, _like(leaves, merges))))
             if pred.dtype.name != "bool" or pred.shape.ndims not in (None, 0):
                 raise TypeError(f"cond of a while_loop must return a scalar tf.bool, got "
                                 f"{pred}")
@@ -329,11 +331,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             switches = [_switch(graph, m, loop_cond) for m in merges]
             idents = [array_ops.identity(s[1]) for s in switches]
             ctx.pivot, ctx._building = idents[0], ctx.body_ops
-            result = body(*_as_args(loop_vars, idents))
+            result = body(*_as_args(loop_vars, _like(leaves, idents)))
             if not isinstance(loop_vars, list | tuple) and isinstance(result, list | tuple) \
                     and len(result) == 1:
                 result = result[0]
-            flat_out = [convert_to_tensor(r) for r in structure.flatten(result)]
+            out_leaves = structure.flatten(result)
+            flat_out = [_flow_of(r) for r in out_leaves]
             if len(flat_out) != len(flat_vars):
                 raise ValueError(f"body of a while_loop must return as many values as there "
                                  f"are loop_vars: {len(flat_vars)} loop_vars, "
@@ -344,6 +347,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                                      f"loop variable {v.name} of type {v.dtype.name}; keep "
                                      f"each variable's dtype.")
                 _check_body_shape(v, s, out.shape)
+            leaves = [o if isinstance(o, TensorArray) else v
+                      for v, o in zip(leaves, out_leaves, strict=True)]
             ctx._building = None
             nexts = [_loop_op(graph, "NextIteration", o) for o in flat_out]
             for m, n in zip(merges, nexts, strict=True):
@@ -356,10 +361,21 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         ctx.idents, ctx.nexts, ctx.exits, ctx.pred = idents, nexts, exits, pred
         ctx.back_prop = back_prop
         graph.add_to_collection("while_context", ctx)
-    packed = structure.pack(loop_vars, exits)
+    packed = structure.pack(loop_vars, _like(leaves, exits))
     if not return_same_structure and isinstance(packed, list | tuple) and len(packed) == 1:
         return packed[0]
     return packed
+
+
+def _flow_of(value) -> Tensor:
+    """A loop variable as the tensor that carries it (a TensorArray's flow)."""
+    return value.flow if isinstance(value, TensorArray) else convert_to_tensor(value)
+
+
+def _like(leaves, tensors):
+    """``tensors`` as the loop variables ``leaves`` were: TensorArrays over them again."""
+    return [v._with_flow(t) if isinstance(v, TensorArray) else t
+            for v, t in zip(leaves, tensors, strict=True)]
 
 
 def _as_args(loop_vars, flat):
