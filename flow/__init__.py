@@ -110,6 +110,7 @@ from flow.ops.variables import (
     trainable_variables,
     variables_initializer,
 )
+from writer.proto.config_pb2 import RunMetadata, RunOptions
 
 for _module in (_math_ops, _array_ops):  # the wrappers of flow.ops under TF's names
     for _name in _module.__all__:

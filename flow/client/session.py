@@ -25,12 +25,14 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import time
 import types
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
+from flow.client import tracing
 from flow.core import errors
 from flow.framework.graph import (
     Graph,
@@ -64,7 +66,7 @@ def keep_freed_memory(trim_bytes: int = 512 << 20) -> bool:
 
 
 class _Plan:
-    __slots__ = ("steps", "ops", "template", "feed_slots", "fetch_slots", "copy")
+    __slots__ = ("steps", "ops", "out_slots", "template", "feed_slots", "fetch_slots", "copy")
 
 
 def _fetch_element(graph: Graph, fetch):
@@ -282,6 +284,8 @@ class BaseSession:
         """Evaluate ``fetches`` (a graph element or a nest of them), feeding ``feed_dict``."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        traced = (options is not None or run_metadata is not None) and \
+            tracing.check_arguments(options, run_metadata)
         graph = self._graph
         single = type(fetches) is Tensor or type(fetches) is Operation
         if single:
@@ -306,15 +310,25 @@ class BaseSession:
         for slot, value in zip(plan.feed_slots, feed_values, strict=True):
             vals[slot] = value
         i = -1
+        stats = []
         try:
-            for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
-                step(vals)
+            if traced:
+                for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
+                    start = time.time_ns()
+                    step(vals)
+                    stats.append(tracing.node_stats(plan.ops[i], start, time.time_ns(), [
+                        vals[s] if s else None for s in plan.out_slots[i]]))
+            else:
+                for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
+                    step(vals)
         except errors.OpError:
             raise
         except Exception as e:
             op = plan.ops[i]
             raise errors.InvalidArgumentError(
                 None, op, f"{e}\n\t [[{{{{node {op.name}}}}} = {op.type}]]") from e
+        if traced:
+            tracing.record(run_metadata, stats)
         results = []
         for slot, copy in zip(plan.fetch_slots, plan.copy, strict=True):
             r = None if slot < 0 else vals[slot]
@@ -398,7 +412,7 @@ class BaseSession:
             return slots[t]
 
         plan = _Plan()
-        plan.steps, plan.ops, consts = [], [], {}
+        plan.steps, plan.ops, plan.out_slots, consts = [], [], [], {}
         dead = _maybe_dead(ops, fed)
         markers = {op: len(slots) + 1 + i for i, op in enumerate(dead)}
         slots.update({("ran", op): m for op, m in markers.items()})
@@ -440,6 +454,7 @@ class BaseSession:
             if step is not None:
                 plan.steps.append(step)
                 plan.ops.append(op)
+                plan.out_slots.append([0 if t in fed else slot(t) for t in op.outputs])
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
         plan.template = [None] * (len(slots) + 1)
         for s, value in consts.items():
