@@ -354,6 +354,19 @@ class Graph:
         finally:
             self._control_stack.pop()
 
+    @contextlib.contextmanager
+    def init_scope(self):
+        """Outside every control-dependency and control-flow context (TF's ``init_scope``):
+        where variables are made, so that one made inside a loop body or cond branch is
+        created once, not per iteration or branch."""
+        saved = self._control_flow_context
+        self._control_flow_context = None
+        try:
+            with self.control_dependencies(None):
+                yield
+        finally:
+            self._control_flow_context = saved
+
     # -- collections ----------------------------------------------------------------
     def add_to_collection(self, name, value):
         self._check_not_finalized()
