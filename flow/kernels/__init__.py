@@ -12,6 +12,7 @@ from flow.kernels import (  # noqa: F401 - the rows
     math,
     nn,
     printing,
+    reverse,
     select,
     state,
     tensor_array,

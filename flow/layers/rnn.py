@@ -1,4 +1,5 @@
-"""``tf.nn.static_rnn`` and ``tf.nn.dynamic_rnn`` (TF 1.15 ``rnn.py``), in scope ``rnn``.
+"""``tf.nn.static_rnn`` and ``tf.nn.dynamic_rnn`` (TF 1.15 ``rnn.py``), in scope ``rnn``, and
+their bidirectional forms, in ``bidirectional_rnn/fw`` and ``bidirectional_rnn/bw``.
 
 ``static_rnn`` unrolls the cell over a Python list of time steps; ``dynamic_rnn`` runs it in
 a ``tf.while_loop`` over ``TensorArray``s (time-major inside), so the number of steps may be
@@ -97,3 +98,64 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         if not time_major:
             outputs = array_ops.transpose(outputs, [1, 0, 2])
     return outputs, state
+
+
+def _reverse_time(x, sequence_length, time_axis):
+    if sequence_length is None:
+        return array_ops.reverse(x, [time_axis])
+    return array_ops.reverse_sequence(x, sequence_length, seq_axis=time_axis,
+                                      batch_axis=1 - time_axis)
+
+
+def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
+                              initial_state_fw=None, initial_state_bw=None, dtype=None,
+                              parallel_iterations=None, swap_memory=False, time_major=False,
+                              scope=None):
+    """``((output_fw, output_bw), (state_fw, state_bw))``: ``cell_fw`` over the inputs in
+    scope ``bidirectional_rnn/fw``, ``cell_bw`` over each sequence reversed (its first
+    ``sequence_length`` steps) in ``bidirectional_rnn/bw``, its outputs reversed back."""
+    inputs = convert_to_tensor(inputs)
+    time_axis = 0 if time_major else 1
+    if sequence_length is not None:
+        sequence_length = array_ops.to_int32(sequence_length)
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            out_fw, state_fw = dynamic_rnn(cell_fw, inputs, sequence_length, initial_state_fw,
+                                           dtype, parallel_iterations, swap_memory, time_major,
+                                           scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            reversed_in = _reverse_time(inputs, sequence_length, time_axis)
+            out_bw, state_bw = dynamic_rnn(cell_bw, reversed_in, sequence_length,
+                                           initial_state_bw, dtype, parallel_iterations,
+                                           swap_memory, time_major, scope=bw_scope)
+    out_bw = _reverse_time(out_bw, sequence_length, time_axis)
+    return (out_fw, out_bw), (state_fw, state_bw)
+
+
+def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None,
+                             initial_state_bw=None, dtype=None, sequence_length=None,
+                             scope=None):
+    """``(outputs, state_fw, state_bw)``; each output is ``concat([fw_t, bw_t], 1)``."""
+    if not isinstance(inputs, list | tuple) or not inputs:
+        raise TypeError("inputs must be a non-empty list of [batch, depth] tensors; split a "
+                        "[batch, time, depth] tensor with tf.unstack(x, axis=1).")
+    inputs = [convert_to_tensor(x) for x in inputs]
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            out_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype,
+                                          sequence_length, scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            if sequence_length is None:
+                reversed_in = inputs[::-1]
+            else:
+                seq = _reverse_time(array_ops.stack(inputs), sequence_length, 0)
+                reversed_in = array_ops.unstack(seq, num=len(inputs))
+            out_bw, state_bw = static_rnn(cell_bw, reversed_in, initial_state_bw, dtype,
+                                          sequence_length, scope=bw_scope)
+    if sequence_length is None:
+        out_bw = out_bw[::-1]
+    else:
+        out_bw = array_ops.unstack(_reverse_time(array_ops.stack(out_bw), sequence_length, 0),
+                                   num=len(inputs))
+    outputs = [array_ops.concat([f, b], 1) for f, b in zip(out_fw, out_bw, strict=True)]
+    return outputs, state_fw, state_bw

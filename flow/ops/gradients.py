@@ -141,15 +141,17 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             pending.setdefault(y, []).append(convert_to_tensor(g, dtype=y.dtype))
         x_set = set(xs)
         between = _between(ys, xs)
+        done_frames = set()
         if _within is not None:
             between &= _within
         for op in sorted(between, key=lambda o: o._id, reverse=True):
             if op in stops or op.type in _NO_GRADIENT:
                 continue
             frame = op.attrs.get("_frame")
-            if frame is not None and _within is None:  # a loop: one WhileGrad at its end
-                exit_grads = [pending.get(t) for t in frame.exits]
-                if op is frame.exits[-1].op and frame.back_prop and any(exit_grads):
+            if frame is not None and _within is None:  # a loop: one WhileGrad, made at the
+                exit_grads = [pending.get(t) for t in frame.exits]  # first of its ops met
+                if frame not in done_frames and frame.back_prop and any(exit_grads):
+                    done_frames.add(frame)
                     with graph.name_scope(frame.frame_name.rsplit("/", 1)[-1] + "_grad"):
                         summed = [None if not g else _sum(g, graph) for g in exit_grads]
                         for t, g in _while_grad(graph, frame, summed).items():

@@ -169,3 +169,51 @@ def test_mistakes_are_named():
         tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(2), tf.placeholder(tf.float32,
                                                                          [2, 5, None]),
                           dtype=tf.float32)
+
+
+def _numpy_rnn(x, lengths, kernel, bias, reverse):
+    """BasicRNNCell over each sequence (its first ``lengths[b]`` steps), zeros past the end."""
+    out = np.zeros((x.shape[0], x.shape[1], bias.size))
+    for b, n in enumerate(lengths):
+        h = np.zeros(bias.size)
+        steps = range(n - 1, -1, -1) if reverse else range(n)
+        for t in steps:
+            h = np.tanh(np.concatenate([x[b, t], h]) @ kernel + bias)
+            out[b, t] = h
+    return out
+
+
+def test_bidirectional_rnns_read_each_sequence_both_ways():
+    rng = np.random.default_rng(5)
+    x = tf.placeholder(tf.float64, [3, 4, 2], name="x")
+    lengths = tf.placeholder(tf.int32, [3], name="lengths")
+    (fw, bw), (s_fw, s_bw) = tf.nn.bidirectional_dynamic_rnn(
+        tf.nn.rnn_cell.BasicRNNCell(3), tf.nn.rnn_cell.BasicRNNCell(3), x,
+        sequence_length=lengths, dtype=tf.float64)
+    assert sorted(_names()) == [
+        "bidirectional_rnn/bw/basic_rnn_cell/bias", "bidirectional_rnn/bw/basic_rnn_cell/kernel",
+        "bidirectional_rnn/fw/basic_rnn_cell/bias", "bidirectional_rnn/fw/basic_rnn_cell/kernel"]
+    static_out, _, st_bw = tf.nn.static_bidirectional_rnn(  # the same variables, reused
+        tf.nn.rnn_cell.BasicRNNCell(3, reuse=True), tf.nn.rnn_cell.BasicRNNCell(3, reuse=True),
+        tf.unstack(x, axis=1), dtype=tf.float64, sequence_length=lengths)
+    assert len(tf.global_variables()) == 4
+    (gx,) = tf.gradients(tf.reduce_sum(bw * bw), x)
+    feed = {x: rng.normal(size=(3, 4, 2)), lengths: [4, 2, 3]}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_fw, got_bw, got_sbw, got_static, got_stbw, got_gx = sess.run(
+            [fw, bw, s_bw, static_out, st_bw, gx], feed)
+        w = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    kfw, bfw = w["bidirectional_rnn/fw/basic_rnn_cell/kernel"], \
+        w["bidirectional_rnn/fw/basic_rnn_cell/bias"]
+    kbw, bbw = w["bidirectional_rnn/bw/basic_rnn_cell/kernel"], \
+        w["bidirectional_rnn/bw/basic_rnn_cell/bias"]
+    want_bw = _numpy_rnn(feed[x], [4, 2, 3], kbw, bbw, reverse=True)
+    np.testing.assert_allclose(got_fw, _numpy_rnn(feed[x], [4, 2, 3], kfw, bfw, False),
+                               rtol=1e-12)
+    np.testing.assert_allclose(got_bw, want_bw, rtol=1e-12)
+    np.testing.assert_allclose(got_sbw, want_bw[:, 0], rtol=1e-12)  # bw ends at step 0
+    np.testing.assert_allclose(np.stack(got_static, 1), np.concatenate([got_fw, got_bw], 2),
+                               rtol=1e-12)
+    np.testing.assert_allclose(got_stbw, got_sbw, rtol=1e-12)
+    assert not got_gx[1, 2:].any()  # steps past a sequence's end get no gradient

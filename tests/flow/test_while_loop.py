@@ -153,3 +153,13 @@ def test_mistakes_are_named():
         tf.while_loop(lambda i: i, lambda i: i + 1, [i])
     with pytest.raises(ValueError, match="No loop variables"):
         tf.while_loop(lambda: True, lambda: (), [])
+
+
+def test_a_loss_on_one_loop_variable_only_still_gets_its_gradient():
+    x = tf.placeholder(tf.float64, [], name="x")
+    y, i, z = tf.while_loop(lambda y, i, z: i < 3, lambda y, i, z: (y * x, i + 1, z + 1.0),
+                            [tf.constant(1.0, tf.float64), tf.constant(0),
+                             tf.constant(0.0, tf.float64)])
+    (g,) = tf.gradients(y, x)  # y's Exit is not the loop's last node
+    with tf.Session() as sess:
+        assert sess.run(g, {x: 2.0}) == pytest.approx(3 * 2.0 ** 2)

@@ -225,6 +225,15 @@ CASES: dict[str, list[Case]] = {
     "ZerosLike": [Case([rnd(*B)], lambda x: x * 0)],
     "OnesLike": [Case([rnd(*B)], lambda x: x * 0 + 1)],
     "Identity": [Case([rnd(*B)], lambda x: x)],
+    "ReverseV2": [Case([rnd(2, 3, 4), i32([0, -1])], lambda x, a: x[::-1, :, ::-1],
+                       {"Tidx": np.int32}, wrt=(0,))],
+    "ReverseSequence": [
+        Case([rnd(3, 4, 2), i32([4, 0, 2])],
+             lambda x, n: np.stack([x[0, ::-1], x[1], np.vstack([x[2, 1::-1], x[2, 2:]])]),
+             {"seq_dim": 1, "batch_dim": 0}, wrt=(0,)),
+        Case([rnd(4, 3), i32([1, 4, 3])],
+             lambda x, n: np.stack([x[:, 0], x[::-1, 1], np.concatenate([x[2::-1, 2], x[3:, 2]])],
+                                   axis=1), {"seq_dim": 0, "batch_dim": 1}, wrt=(0,))],
     "TensorArrayV3": [Case([i32(3)], lambda n: np.zeros((3, 2)),
                            {"dtype": np.float64, "element_shape": TensorShape([2])})],
     "TensorArrayWriteV3": [
