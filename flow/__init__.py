@@ -65,6 +65,7 @@ from flow.ops import array_ops as _array_ops
 from flow.ops import math_ops as _math_ops
 from flow.ops import overloads as _overloads
 from flow.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
+from flow.ops.control_flow_ops import case, cond, while_loop
 from flow.ops.gradients import gradients
 from flow.ops.init_ops import (
     constant_initializer,
@@ -93,6 +94,7 @@ from flow.ops.scope import (
     variable_op_scope,
     variable_scope,
 )
+from flow.ops.tensor_array_ops import TensorArray
 from flow.ops.variables import (
     Variable,
     all_variables,
@@ -108,6 +110,7 @@ from flow.ops.variables import (
     trainable_variables,
     variables_initializer,
 )
+from writer.proto.config_pb2 import RunMetadata, RunOptions
 
 for _module in (_math_ops, _array_ops):  # the wrappers of flow.ops under TF's names
     for _name in _module.__all__:

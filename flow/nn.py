@@ -1,5 +1,14 @@
 """``tf.nn``: the neural-network wrappers of ``flow.ops.nn_ops`` under TensorFlow's names."""
 
+from types import SimpleNamespace as _Namespace
+
+from flow.layers import rnn_cell as _cells
+from flow.layers.rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+)
 from flow.ops.math_ops import sigmoid, tanh
 from flow.ops.nn_ops import (
     avg_pool,
@@ -37,5 +46,8 @@ __all__ = [
     "sigmoid_cross_entropy_with_logits",
     "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
     "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh", "xw_plus_b", "in_top_k",
-    "top_k",
+    "top_k", "dynamic_rnn", "static_rnn", "rnn_cell", "bidirectional_dynamic_rnn",
+    "static_bidirectional_rnn",
 ]
+
+rnn_cell = _Namespace(**{n: getattr(_cells, n) for n in _cells.__all__})

@@ -23,7 +23,7 @@ from flow.framework.graph import Graph, GraphKeys, get_default_graph
 from flow.framework.tensor_util import make_tensor_proto
 from flow.kernels.table import stateful
 from writer import summary as builders
-from writer.proto import event_pb2, summary_pb2
+from writer.proto import config_pb2, event_pb2, summary_pb2
 
 _ILLEGAL = re.compile(r"[^-/\w\.]")
 
@@ -197,6 +197,7 @@ class FileWriter:
     def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None,
                  filename_suffix=None, session=None):
         self._logdir = str(logdir)
+        self._run_metadata_tags = set()
         self._options = {"max_queue": max_queue, "flush_secs": flush_secs,
                          "filename_suffix": filename_suffix or ""}
         self._open()
@@ -247,6 +248,20 @@ class FileWriter:
 
     def add_meta_graph(self, meta_graph_def, global_step=None):
         self._event(global_step, meta_graph_def=meta_graph_def.SerializeToString())
+
+    def add_run_metadata(self, run_metadata, tag, global_step=None):
+        """An ``Event.tagged_run_metadata`` (TensorBoard's graph view offers each tag as a
+        session run, with its nodes' compute time and memory)."""
+        if not isinstance(run_metadata, config_pb2.RunMetadata):
+            raise TypeError(f"run_metadata must be a tf.RunMetadata proto, got "
+                            f"{type(run_metadata).__name__}; fill one with "
+                            f"sess.run(..., options=..., run_metadata=run_metadata).")
+        if tag in self._run_metadata_tags:
+            raise ValueError("The provided tag was already used for this event type")
+        self._run_metadata_tags.add(tag)
+        tagged = event_pb2.TaggedRunMetadata(tag=tag,
+                                             run_metadata=run_metadata.SerializeToString())
+        self._event(global_step, tagged_run_metadata=tagged)
 
     def add_session_log(self, session_log, global_step=None):
         self._event(global_step, session_log=session_log)

@@ -25,12 +25,14 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import time
 import types
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
+from flow.client import tracing
 from flow.core import errors
 from flow.framework.graph import (
     Graph,
@@ -41,6 +43,7 @@ from flow.framework.graph import (
     get_default_session,  # noqa: F401 - tf.get_default_session is re-exported from here
     interactive_sessions,
 )
+from flow.kernels.control_flow import DEAD
 from flow.kernels.table import OPS, STATEFUL
 
 _COPY_ON_FETCH = {"Const", "VariableV2"}  # and every row that writes a variable (ref_inputs)
@@ -63,7 +66,7 @@ def keep_freed_memory(trim_bytes: int = 512 << 20) -> bool:
 
 
 class _Plan:
-    __slots__ = ("steps", "ops", "template", "feed_slots", "fetch_slots", "copy")
+    __slots__ = ("steps", "ops", "out_slots", "template", "feed_slots", "fetch_slots", "copy")
 
 
 def _fetch_element(graph: Graph, fetch):
@@ -137,6 +140,126 @@ def _step(fn, attrs, ins, outs):
     return step_n
 
 
+def _guard(step, checks, outs, marker):
+    """A step on a branch that may be dead: it does not run when one of the ``checks`` slots
+    (its maybe-dead inputs and control inputs) is dead, and then its outputs are dead; the
+    ``marker`` slot says whether the op ran (for ops that have it as a control input)."""
+
+    def guarded(v):
+        for c in checks:
+            if v[c] is DEAD:
+                for o in outs:
+                    v[o] = DEAD
+                v[marker] = DEAD
+                return
+        step(v)
+        v[marker] = DEAD if outs and all(v[o] is DEAD for o in outs) else True
+
+    return guarded
+
+
+def _maybe_dead(ops, fed) -> set:
+    """The ops whose outputs can be dead at run time: those downstream of a ``Switch``,
+    up to a ``Merge`` that has a live input (``flow.kernels.control_flow``)."""
+    dead: set[Operation] = set()
+    for op in ops:
+        ins = [t.op in dead and t not in fed for t in op.inputs]
+        if op.type == "Switch" and op.inputs[1].op.type == "LoopCond":
+            continue  # the frame step runs a loop's own Switch: its values are never dead
+        if op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
+                op.type != "Merge" and (any(ins) or any(c in dead for c in op.control_inputs))):
+            dead.add(op)
+    return dead
+
+
+def _tape_tensors(frame):
+    """What one iteration of a loop leaves for its gradient: the body's view of the loop
+    variables and every value the body computes."""
+    return [*frame.idents, *[t for op in frame.body_ops for t in op.outputs]]
+
+
+def _frame_step(frame, build, slot):
+    """One step that runs a ``tf.while_loop`` frame: the loop variables enter, then cond and
+    body run while the predicate holds, then they exit. With ``back_prop`` each iteration's
+    values are kept on the frame's tape (by reference) for ``WhileGrad``."""
+    cond_steps = [s for s in map(build, frame.cond_ops) if s is not None]
+    body_steps = [s for s in map(build, frame.body_ops) if s is not None]
+    enter_s = [slot(t) for t in frame.enters]
+    merge_s = [slot(t) for t in frame.merges]
+    ident_s = [slot(t) for t in frame.idents]
+    next_s = [slot(t.op.inputs[0]) for t in frame.nexts]
+    exit_s = [slot(t) for t in frame.exits]
+    pred_s = slot(frame.pred)
+    tape_s = [slot(t) for t in _tape_tensors(frame)]
+    tape_slot = slot(("tape", frame))
+    record = frame.back_prop
+
+    def run_loop(v):
+        current = [v[s] for s in enter_s]
+        tape = []
+        while True:
+            for s, x in zip(merge_s, current, strict=True):
+                v[s] = x
+            for step in cond_steps:
+                step(v)
+            if not v[pred_s]:
+                break
+            for s, x in zip(ident_s, current, strict=True):
+                v[s] = x
+            for step in body_steps:
+                step(v)
+            if record:
+                tape.append([v[s] for s in tape_s])
+            current = [v[s] for s in next_s]
+        for s, x in zip(exit_s, current, strict=True):
+            v[s] = x
+        v[tape_slot] = tape
+
+    return run_loop
+
+
+def _while_grad_step(op, build, slot):
+    """The step of a ``WhileGrad`` node: the body's gradient ops run once per recorded
+    iteration, last first, each on that iteration's values; the loop variables' gradients
+    carry from one iteration to the one before, the captured values' are summed."""
+    info = op.attrs["_while_grad"]
+    frame = info.frame
+    skip = {g.op for g in info.grad_ys}
+    grad_steps = [s for s in (build(o) for o in sorted(info.ops, key=lambda o: o._id)
+                              if o not in skip) if s is not None]
+    tape_s = [slot(t) for t in _tape_tensors(frame)]
+    tape_slot = slot(("tape", frame))
+    n_exit = len(frame.exits)
+    upstream_s = [slot(op.inputs[n_exit + i]) for i in info.var_index]
+    gy_s = [slot(t) for t in info.grad_ys]
+    n_var = len(info.var_index)
+    dx_s = [None if t is None else slot(t) for t in info.body_grads]
+    captured_s = [slot(t) for t in info.captured]
+    out_s = [slot(t) for t in op.outputs]
+
+    def run_grad(v):
+        up = [v[s] for s in upstream_s]
+        acc = [None] * len(captured_s)
+        for snapshot in reversed(v[tape_slot]):
+            for s, x in zip(tape_s, snapshot, strict=True):
+                v[s] = x
+            for s, g in zip(gy_s, up, strict=True):
+                v[s] = g
+            for step in grad_steps:
+                step(v)
+            up = [np.zeros_like(u) if s is None or v[s] is None else v[s]
+                  for u, s in zip(up, dx_s[:n_var], strict=True)]
+            for k, s in enumerate(dx_s[n_var:]):
+                if s is not None and v[s] is not None:
+                    acc[k] = v[s] if acc[k] is None else acc[k] + v[s]
+        for s, u in zip(out_s[:n_var], up, strict=True):
+            v[s] = u
+        for s, a, c in zip(out_s[n_var:], acc, captured_s, strict=True):
+            v[s] = np.zeros_like(v[c]) if a is None else a
+
+    return run_grad
+
+
 class BaseSession:
     """A session over one graph; see the module docstring."""
 
@@ -161,6 +284,8 @@ class BaseSession:
         """Evaluate ``fetches`` (a graph element or a nest of them), feeding ``feed_dict``."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        traced = (options is not None or run_metadata is not None) and \
+            tracing.check_arguments(options, run_metadata)
         graph = self._graph
         single = type(fetches) is Tensor or type(fetches) is Operation
         if single:
@@ -185,18 +310,32 @@ class BaseSession:
         for slot, value in zip(plan.feed_slots, feed_values, strict=True):
             vals[slot] = value
         i = -1
+        stats = []
         try:
-            for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
-                step(vals)
+            if traced:
+                for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
+                    start = time.time_ns()
+                    step(vals)
+                    stats.append(tracing.node_stats(plan.ops[i], start, time.time_ns(), [
+                        vals[s] if s else None for s in plan.out_slots[i]]))
+            else:
+                for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
+                    step(vals)
         except errors.OpError:
             raise
         except Exception as e:
             op = plan.ops[i]
             raise errors.InvalidArgumentError(
                 None, op, f"{e}\n\t [[{{{{node {op.name}}}}} = {op.type}]]") from e
+        if traced:
+            tracing.record(run_metadata, stats)
         results = []
         for slot, copy in zip(plan.fetch_slots, plan.copy, strict=True):
             r = None if slot < 0 else vals[slot]
+            if r is DEAD:
+                raise errors.InvalidArgumentError(
+                    None, None, "Retval does not have value: the fetched tensor is on a "
+                    "branch of tf.cond that was not taken; fetch the cond's output instead.")
             if type(r) is np.ndarray:
                 if r.ndim == 0:
                     r = r[()]
@@ -259,6 +398,9 @@ class BaseSession:
                 if i not in refs and t not in fed and t.op not in needed:
                     stack.append(t.op)
             stack.extend(c for c in op.control_inputs if c not in needed)
+            frame = op.attrs.get("_frame") or op.attrs.get("_while_grad")
+            if frame is not None:  # a loop frame runs as a whole
+                stack.extend(o for o in frame.ops if o not in needed)
         ops = sorted(needed, key=lambda o: o._id)
 
         # slot 0 is scratch: unread outputs and the place of ref inputs; feeds are 1..n
@@ -270,28 +412,49 @@ class BaseSession:
             return slots[t]
 
         plan = _Plan()
-        plan.steps, plan.ops, consts = [], [], {}
-        for op in ops:
+        plan.steps, plan.ops, plan.out_slots, consts = [], [], [], {}
+        dead = _maybe_dead(ops, fed)
+        markers = {op: len(slots) + 1 + i for i, op in enumerate(dead)}
+        slots.update({("ran", op): m for op, m in markers.items()})
+        def build(op):
+            """The step of one op (None for a Const or NoOp the template holds)."""
             row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
             ins = [0 if i in refs else slot(t) for i, t in enumerate(op.inputs)]
             outs = [0 if t in fed else slot(t) for t in op.outputs]
+            if op in dead:
+                checks = [] if op.type in ("Switch", "Merge") else [
+                    s for s, t in zip(ins, op.inputs, strict=True) if s and t.op in dead]
+                checks += [markers[c] for c in op.control_inputs if c in dead]
+                if op.type == "Const":
+                    fn, attrs = (lambda inputs, attrs: attrs["value"]), op.attrs
+                elif op.type == "NoOp":
+                    fn, attrs = (lambda inputs, attrs: ()), None
+                else:
+                    fn, attrs = self._kernel(op, row)
+                return _guard(_step(fn, attrs, ins, outs), checks, outs, markers[op])
             if op.type == "Const":
                 consts[outs[0]] = op.attrs["value"]
-                continue
+                return None
             if op.type == "NoOp":
-                continue
-            if row is not None:
-                kernel = row.make(op, self)
-                fn, attrs = (lambda inputs, attrs, k=kernel: k(inputs)), None
-            elif op.type in OPS:
-                fn, attrs = OPS[op.type].forward, op.attrs
+                return None
+            fn, attrs = self._kernel(op, row)
+            return _step(fn, attrs, ins, outs)
+
+        for op in ops:
+            frame = op.attrs.get("_frame")
+            if frame is not None:  # the loop runs where its last op (an Exit) is
+                step = _frame_step(frame, build, slot) if op is frame.exits[-1].op else None
+            elif op.attrs.get("_in_while_grad") is not None:
+                step = None
+            elif op.type == "WhileGrad":
+                step = _while_grad_step(op, build, slot)
             else:
-                raise errors.NotFoundError(
-                    None, op, f"No kernel for op type {op.type!r} (node {op.name!r}); it is in "
-                    f"neither flow.kernels.STATEFUL nor flow.kernels.table.OPS.")
-            plan.steps.append(_step(fn, attrs, ins, outs))
-            plan.ops.append(op)
+                step = build(op)
+            if step is not None:
+                plan.steps.append(step)
+                plan.ops.append(op)
+                plan.out_slots.append([0 if t in fed else slot(t) for t in op.outputs])
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
         plan.template = [None] * (len(slots) + 1)
         for s, value in consts.items():
@@ -300,6 +463,17 @@ class BaseSession:
         plan.feed_slots = tuple(range(1, len(feed_keys) + 1))
         plan.copy = [isinstance(f, Tensor) and f not in fed and _copy_on_fetch(f) for f in flat]
         return plan
+
+    def _kernel(self, op, row):
+        """``(fn, attrs)`` of one op's step: its stateful kernel or its row's forward."""
+        if row is not None:
+            kernel = row.make(op, self)
+            return (lambda inputs, attrs, k=kernel: k(inputs)), None
+        if op.type in OPS:
+            return OPS[op.type].forward, op.attrs
+        raise errors.NotFoundError(
+            None, op, f"No kernel for op type {op.type!r} (node {op.name!r}); it is in "
+            f"neither flow.kernels.STATEFUL nor flow.kernels.table.OPS.")
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self):

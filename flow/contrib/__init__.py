@@ -1,10 +1,10 @@
-"""``tf.contrib``: the parts TF1 programs use most (``tf.contrib.layers``); every other contrib
+"""``tf.contrib``: the parts TF1 programs use most (``tf.contrib.layers``, ``tf.contrib.rnn``); every other contrib
 module raises an error that names it and says flow does not implement it."""
 
-from flow.contrib import layers
+from flow.contrib import layers, rnn
 from flow.core.errors import unsupported_module
 
-__all__ = ["layers"]
+__all__ = ["layers", "rnn"]
 
 
 def __getattr__(name):

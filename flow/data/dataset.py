@@ -17,9 +17,8 @@ import itertools
 import numpy as np
 
 from flow.client.session import Session
-from flow.core import dtypes
+from flow.core import dtypes, structure
 from flow.core.tensor_shape import TensorShape, as_shape
-from flow.data import structure
 from flow.framework.build import convert_to_tensor, placeholder
 from flow.framework.graph import Graph, Tensor, get_default_graph
 from flow.ops.init_ops import get_seed

@@ -200,6 +200,7 @@ class Graph:
         self._collections: dict[str, list] = {}
         self._finalized = False
         self._device_stack: list[str] = []
+        self._control_flow_context = None  # a tf.cond branch being built (flow.ops)
         self.seed = None
         self._lock = threading.Lock()
 
@@ -258,6 +259,9 @@ class Graph:
         if not _VALID_ROOT.match(name):
             raise ValueError(f"'{name}' is not a valid node name")
         name = name[:-1] if name[-1] == "/" else self.unique_name(name)
+        context = self._control_flow_context
+        if context is not None:  # inside a branch: outer values enter through a Switch
+            inputs, control_inputs = context.enter(name, op_type, inputs, control_inputs)
         dtypes_ = list(dtypes_ or [])
         shapes = list(shapes) if shapes is not None else [None] * len(dtypes_)
         controls = [c for ctx in self._control_stack for c in ctx] + list(control_inputs)
@@ -274,6 +278,8 @@ class Graph:
             self._ops_by_name[name] = op
         for t in inputs:
             t._consumers.append(op)
+        if context is not None:
+            context.add_op(op)
         return op
 
     def get_operations(self):
@@ -347,6 +353,19 @@ class Graph:
             yield
         finally:
             self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def init_scope(self):
+        """Outside every control-dependency and control-flow context (TF's ``init_scope``):
+        where variables are made, so that one made inside a loop body or cond branch is
+        created once, not per iteration or branch."""
+        saved = self._control_flow_context
+        self._control_flow_context = None
+        try:
+            with self.control_dependencies(None):
+                yield
+        finally:
+            self._control_flow_context = saved
 
     # -- collections ----------------------------------------------------------------
     def add_to_collection(self, name, value):

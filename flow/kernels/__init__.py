@@ -6,4 +6,14 @@ placeholders, variables and their updates, random streams). Importing this packa
 every row of both.
 """
 
-from flow.kernels import array, math, nn, printing, select, state  # noqa: F401 - the rows
+from flow.kernels import (  # noqa: F401 - the rows
+    array,
+    control_flow,
+    math,
+    nn,
+    printing,
+    reverse,
+    select,
+    state,
+    tensor_array,
+)

@@ -24,7 +24,8 @@ from flow.kernels.common import as_tuple
 __all__ = [  # the TF names ``import flow as tf`` exposes (``getitem`` serves ``t[...]``)
     "cast", "to_float", "to_int32", "to_int64",
     "concat", "expand_dims", "fill", "gather", "identity", "one_hot", "ones", "ones_like", "pad",
-    "range", "rank", "reshape", "shape", "size", "slice", "split", "squeeze", "stack",
+    "range", "rank", "reshape", "reverse", "reverse_sequence", "reverse_v2", "shape", "size",
+    "slice", "split", "squeeze", "stack",
     "stop_gradient", "strided_slice", "tile", "transpose", "unstack", "where", "zeros",
     "zeros_like",
 ]
@@ -326,3 +327,27 @@ def where(condition, x=None, y=None, name=None):
                                   "supported; pass x and y to select elements")
     x, y = convert_all([x, y])
     return apply("Select", [condition, x, y], {"T": x.dtype}, name)
+
+
+def reverse(tensor, axis, name=None):
+    """``tf.reverse`` (``ReverseV2``): flip ``tensor`` along the axes in ``axis``."""
+    axis = _int_input(axis)
+    return apply("ReverseV2", [tensor, axis], {"Tidx": index_dtype(axis)}, name or "ReverseV2")
+
+
+reverse_v2 = reverse
+
+
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None,  # noqa: A002
+                     seq_dim=None, batch_dim=None):
+    """``tf.reverse_sequence``: per batch entry, flip its first ``seq_lengths[b]`` steps."""
+    seq = seq_axis if seq_axis is not None else seq_dim
+    batch = batch_axis if batch_axis is not None else (batch_dim or 0)
+    if seq is None:
+        raise ValueError("reverse_sequence needs seq_axis (the time axis of input).")
+    lengths = _tensor(seq_lengths)
+    if lengths.dtype.name not in ("int32", "int64"):
+        raise TypeError(f"seq_lengths must be int32 or int64, got {lengths.dtype.name}")
+    return apply("ReverseSequence", [input, lengths], {
+        "seq_dim": int(seq), "batch_dim": int(batch), "Tlen": lengths.dtype},
+        name or "ReverseSequence")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from flow.framework.build import convert_to_tensor
 from flow.framework.graph import Tensor
 from flow.kernels.table import OPS, STATEFUL
-from flow.ops import array_ops, math_ops
+from flow.ops import array_ops, control_flow_ops, math_ops
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
 
@@ -47,15 +47,85 @@ def _between(ys, xs):
     return from_x
 
 
+def _switch_grad(graph, op, grads):
+    """A Switch's input gets the gradient of its live output: a Merge of both sides (zeros
+    for a side without one, dead like that side when it is not taken)."""
+    sides = [g if g is not None else array_ops.zeros_like(t)
+             for t, g in zip(op.outputs, grads, strict=True)]
+    (merged, _) = graph.create_op("Merge", sides, {"T": sides[0].dtype, "N": 2}, "cond_grad",
+                                  [sides[0].dtype, "int32"], [op.inputs[0].shape, []]).outputs
+    return [(0, merged)]
+
+
+def _merge_grad(graph, op, grads):
+    """A Merge's gradient goes to the input that was live: a Switch on the cond's pred."""
+    g = grads[0]
+    if g is None:
+        return []
+    pred = op.attrs.get("_pred")
+    if pred is None:
+        raise LookupError(f"no gradient for Merge {op.name!r} built outside tf.cond; build "
+                          f"the branches with tf.cond.")
+    outs = graph.create_op("Switch", [g, pred], {"T": g.dtype}, "cond_grad",
+                           [g.dtype, g.dtype], [g.shape, g.shape]).outputs
+    return list(enumerate(outs))
+
+
+_CONTROL_FLOW = {"Switch": _switch_grad, "Merge": _merge_grad}
+
+
 def _sum(grads, graph):
     if len(grads) == 1:
         return grads[0]
     return math_ops.add_n(grads, name="AddN")
 
 
+class _WhileGrad:
+    """A loop's gradient being built (the ``_while_grad`` attr of its ``WhileGrad`` node):
+    the ops of the body's gradient, made in this context, and what the Session needs to run
+    them per iteration (``flow.client.session._while_grad_step``)."""
+
+    def __init__(self, frame):
+        self.frame = frame
+        self.ops = set()
+
+    def enter(self, name, op_type, inputs, control_inputs):
+        return inputs, control_inputs
+
+    def add_op(self, op):
+        self.ops.add(op)
+        op.attrs["_in_while_grad"] = self
+
+
+def _while_grad(graph, frame, exit_grads):
+    """``{tensor: gradient}`` for the values entering loop ``frame`` (its loop variables' initial
+    values and the outer values its body reads), from its exits' gradients."""
+    info = _WhileGrad(frame)
+    info.var_index = [i for i, t in enumerate(frame.idents) if t.dtype.is_floating]
+    info.captured = [t for outer, t in frame.captured.items()
+                     if outer is not t and t.dtype.is_floating]
+    with control_flow_ops._context(graph, info), graph.name_scope("while_grad"):
+        info.grad_ys = [graph.create_op(
+            "Placeholder", [], {"dtype": frame.idents[i].dtype, "shape": frame.idents[i].shape},
+            "grad_y", [frame.idents[i].dtype], [frame.idents[i].shape]).outputs[0]
+            for i in info.var_index]
+        ys = [frame.nexts[i].op.inputs[0] for i in info.var_index]
+        xs = [frame.idents[i] for i in info.var_index] + info.captured
+        info.body_grads = gradients(ys, xs, grad_ys=info.grad_ys, name="body",
+                                    _within=set(frame.body_ops)) if ys and xs else []
+    upstream = [g if g is not None else array_ops.zeros_like(e)
+                for e, g in zip(frame.exits, exit_grads, strict=True)]
+    outs = [frame.enters[i] for i in info.var_index] + info.captured
+    op = graph.create_op("WhileGrad", [*frame.exits, *upstream], {"_while_grad": info},
+                         "WhileGrad", [t.dtype for t in outs], [t.shape for t in outs])
+    return dict(zip(outs, op.outputs, strict=True))
+
+
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
-              gate_gradients=False, aggregation_method=None, stop_gradients=None):
-    """Symbolic d(sum of ys)/d(x) for each x in ``xs``; None for an unconnected x."""
+              gate_gradients=False, aggregation_method=None, stop_gradients=None,
+              _within=None):
+    """Symbolic d(sum of ys)/d(x) for each x in ``xs``; None for an unconnected x.
+    ``_within`` (a loop body's ops) limits the ops differentiated."""
     ys = [_as_tensor(y) for y in (ys if isinstance(ys, list | tuple) else [ys])]
     xs = [_as_tensor(x) for x in (xs if isinstance(xs, list | tuple) else [xs])]
     if grad_ys is not None and not isinstance(grad_ys, list | tuple):
@@ -71,8 +141,21 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             pending.setdefault(y, []).append(convert_to_tensor(g, dtype=y.dtype))
         x_set = set(xs)
         between = _between(ys, xs)
+        done_frames = set()
+        if _within is not None:
+            between &= _within
         for op in sorted(between, key=lambda o: o._id, reverse=True):
             if op in stops or op.type in _NO_GRADIENT:
+                continue
+            frame = op.attrs.get("_frame")
+            if frame is not None and _within is None:  # a loop: one WhileGrad, made at the
+                exit_grads = [pending.get(t) for t in frame.exits]  # first of its ops met
+                if frame not in done_frames and frame.back_prop and any(exit_grads):
+                    done_frames.add(frame)
+                    with graph.name_scope(frame.frame_name.rsplit("/", 1)[-1] + "_grad"):
+                        summed = [None if not g else _sum(g, graph) for g in exit_grads]
+                        for t, g in _while_grad(graph, frame, summed).items():
+                            pending.setdefault(t, []).append(g)
                 continue
             out_grads = [pending.get(t) for t in op.outputs]
             if not any(out_grads):
@@ -86,8 +169,12 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                            if (t.op in between or t in x_set) and t.dtype.is_floating]
                 if not targets:
                     continue
-                if op.type == "Identity":
+                if op.type in ("Identity", "Enter"):
                     pending.setdefault(op.inputs[0], []).append(summed[0])
+                    continue
+                if op.type in _CONTROL_FLOW:
+                    for i, g in _CONTROL_FLOW[op.type](graph, op, summed):
+                        pending.setdefault(op.inputs[i], []).append(g)
                     continue
                 if op.type in STATEFUL or op.type not in OPS or OPS[op.type].grad is None:
                     continue

@@ -63,7 +63,7 @@ class Variable(TensorLike):
         graph = get_default_graph()
         self.trainable = trainable
         self.constraint = constraint
-        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+        with graph.init_scope(), graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 with graph.name_scope("Initializer"):
                     initial = convert_to_tensor(initial_value(), dtype=dtype,

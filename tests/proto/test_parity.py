@@ -15,7 +15,7 @@ pytestmark = pytest.mark.compat
 OURS = [
     "types", "tensor_shape", "resource_handle", "tensor", "histogram", "summary", "event",
     "attr_value", "versions", "node_def", "op_def", "function", "graph", "saver", "variable",
-    "meta_graph",
+    "meta_graph", "allocation_description", "tensor_description", "step_stats", "config",
 ]
 PLUGINS = {  # our plugin_data message -> TensorBoard module holding it
     "ScalarPluginData": "tensorboard.plugins.scalar.plugin_data_pb2",
@@ -34,6 +34,8 @@ OMITTED = {
     ("GraphDef", "debug_info"),
     ("MetaGraphDef", "object_graph_def"),
     ("TensorInfo.CompositeTensor", "type_spec"),
+    ("RunOptions", "debug_options"),
+    ("RunMetadata", "cost_graph"),
 }
 
 

@@ -1,0 +1,85 @@
+"""tf.TensorArray: write/read/stack/unstack/gather/scatter/size, growth with dynamic_size,
+TF's errors, and use as a while_loop variable with gradients through time."""
+
+import numpy as np
+import pytest
+
+import flow as tf
+from flow.core import errors
+
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
+
+
+def test_write_read_stack_and_size():
+    ta = tf.TensorArray(tf.float32, size=3)
+    ta = ta.write(0, [1.0, 2.0]).write(2, [5.0, 6.0]).write(1, tf.constant([3.0, 4.0]))
+    assert ta.element_shape.as_list() == [2]
+    stacked = ta.stack()
+    assert stacked.shape.as_list() == [None, 2]
+    with tf.Session() as sess:
+        got = sess.run([ta.read(1), stacked, ta.size(), ta.gather([2, 0])])
+    np.testing.assert_array_equal(got[0], [3.0, 4.0])
+    np.testing.assert_array_equal(got[1], [[1, 2], [3, 4], [5, 6]])
+    assert got[2] == 3
+    np.testing.assert_array_equal(got[3], [[5, 6], [1, 2]])
+
+
+def test_unstack_scatter_and_a_growing_array():
+    x = tf.placeholder(tf.float32, [None, 2])
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True).unstack(x)
+    grown = ta.write(4, [9.0, 9.0])
+    scattered = tf.TensorArray(tf.float32, size=3).scatter([2, 0], [[1.0], [2.0]])
+    with tf.Session() as sess:
+        value = np.arange(6, dtype=np.float32).reshape(3, 2)
+        assert sess.run(ta.size(), {x: value}) == 3
+        np.testing.assert_array_equal(sess.run(grown.stack(), {x: value}),
+                                      [[0, 1], [2, 3], [4, 5], [0, 0], [9, 9]])
+        np.testing.assert_array_equal(sess.run(scattered.stack()), [[2.0], [0.0], [1.0]])
+
+
+def test_mistakes_are_named():
+    with pytest.raises(ValueError, match="Size must be provided"):
+        tf.TensorArray(tf.float32)
+    ta = tf.TensorArray(tf.float32, size=2).write(0, [1.0, 2.0])
+    with pytest.raises(ValueError, match="Inconsistent shapes"):
+        ta.write(1, [1.0, 2.0, 3.0])
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="not resizeable"):
+            sess.run(ta.write(2, [0.0, 0.0]).stack())
+        with pytest.raises(errors.InvalidArgumentError, match="Tried to read from index 5"):
+            sess.run(ta.read(5))
+
+
+def test_a_recurrence_over_tensor_arrays_in_a_while_loop_and_its_gradients():
+    rng = np.random.default_rng(0)
+    x = tf.placeholder(tf.float64, [4, 2, 3], name="x")
+    w = tf.placeholder(tf.float64, [3, 3], name="w")
+    inputs = tf.TensorArray(tf.float64, size=4).unstack(x)
+    outputs = tf.TensorArray(tf.float64, size=4)
+
+    def body(t, h, out):
+        h = tf.tanh(tf.matmul(h, w) + inputs.read(t))
+        return t + 1, h, out.write(t, h)
+
+    _, _, outputs = tf.while_loop(lambda t, h, o: t < 4, body,
+                                  [tf.constant(0), tf.zeros([2, 3], tf.float64), outputs])
+    assert isinstance(outputs, tf.TensorArray)
+    ys = outputs.stack()
+    loss = tf.reduce_sum(ys * ys * tf.range(1.0, 5.0, dtype=tf.float64)[:, None, None])
+    gx, gw = tf.gradients(loss, [x, w])
+    feed = {x: rng.normal(size=(4, 2, 3)), w: rng.normal(size=(3, 3))}
+    with tf.Session() as sess:
+        h, want = np.zeros((2, 3)), []
+        for t in range(4):
+            h = np.tanh(h @ feed[w] + feed[x][t])
+            want.append(h)
+        np.testing.assert_allclose(sess.run(ys, feed), want, rtol=1e-12)
+        for var, got in ((x, sess.run(gx, feed)), (w, sess.run(gw, feed))):
+            num = np.zeros_like(feed[var])
+            for idx in np.ndindex(num.shape):
+                up, down = feed[var].copy(), feed[var].copy()
+                up[idx] += 1e-6
+                down[idx] -= 1e-6
+                num[idx] = (sess.run(loss, {**feed, var: up}) -
+                            sess.run(loss, {**feed, var: down})) / 2e-6
+            np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-8)
