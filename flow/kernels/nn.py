@@ -60,6 +60,9 @@ def _leaky_grad(inputs, outputs, grads, attrs):
     return [grads[0] * ((x > 0) * (1 - alpha) + alpha)]
 
 
+# ReluGrad(gradients, features): the node TF's Relu gradient builds (in TF-written .meta files)
+register(OpDef("ReluGrad", lambda i, a: i[0] * (i[1] > 0),
+               lambda i, o, g, a: [g[0] * (i[1] > 0), np.zeros_like(i[1])], same_shape))
 register(OpDef("LeakyRelu", _leaky, _leaky_grad, same_shape, attrs=("T", "alpha")))
 register(OpDef("Softmax", lambda i, a: _softmax(i[0]),
                lambda i, o, g, a: [o[0] * (g[0] - (g[0] * o[0]).sum(-1, keepdims=True))],

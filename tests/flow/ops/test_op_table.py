@@ -111,6 +111,7 @@ CASES: dict[str, list[Case]] = {
     "Relu6": [Case([np.array([-2.0, -0.5, 0.5, 3.0, 5.5, 6.5, 9.0])],
                    lambda x: np.minimum(np.maximum(x, 0), 6))],
     "Elu": [Case([away(*B)], lambda x: np.where(x > 0, x, np.exp(x) - 1))],
+    "ReluGrad": [Case([rnd(*B), away(*B)], lambda g, x: g * (x > 0))],
     "LeakyRelu": [Case([away(*B)], lambda x: np.where(x > 0, x, 0.3 * x), {"alpha": 0.3}),
                   Case([away(5)], lambda x: np.where(x > 0, x, 0.2 * x))],
     "Sigmoid": [Case([rnd(*B) * 4], lambda x: 1 / (1 + np.exp(-x)))],

@@ -1,0 +1,205 @@
+"""GraphDef → Operations: the inverse of ``flow.framework.graph_def`` (``import_meta_graph``).
+
+Each NodeDef becomes one Operation of the same TF op type, which must be a row of the op
+table (``OPS`` or ``STATEFUL``): its attrs are turned back into the Python values the rows use
+(``type`` → DType, ``shape`` → TensorShape, ``tensor`` → ndarray, ``s`` → str), its inputs
+(``name``, ``name:1``, ``^control``) are looked up among the nodes already imported, its
+output dtypes come from the row and its shapes from ``_output_shapes`` (or the row's shape
+rule). Nodes are imported in dependency order, whatever their order in the GraphDef.
+
+Before any node is added, every op type is checked: a type flow has no row for (TF's control
+flow ``Switch``/``Merge``, a gradient kernel such as ``MaxPoolGrad``), and flow's own
+``SymbolicGradient``/iterator nodes, whose Python state a GraphDef does not carry, raise
+:class:`UnsupportedOpError` naming each such type and a node using it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flow.core import dtypes
+from flow.core.tensor_shape import TensorShape
+from flow.framework.graph import Graph
+from flow.framework.tensor_util import make_ndarray
+from flow.kernels.table import OPS, STATEFUL
+
+# Rows whose nodes hold Python objects (a gradient's forward row, a dataset) a GraphDef lacks.
+_NOT_IMPORTABLE = {
+    "SymbolicGradient": "flow's gradient nodes (tf.gradients, an optimizer's minimize) are "
+                        "exported for TensorFlow to run but are not re-executable by flow; "
+                        "save the graph without the training op to import it here",
+    "MakeIterator": "a tf.data iterator's dataset is Python state a GraphDef does not hold",
+    "IteratorGetNext": "a tf.data iterator's dataset is Python state a GraphDef does not hold",
+}
+
+
+class UnsupportedOpError(ValueError):
+    """A GraphDef holds op types flow cannot rebuild."""
+
+
+def _shape(proto) -> TensorShape:
+    if proto.unknown_rank:
+        return TensorShape(None)
+    return TensorShape([d.size if d.size >= 0 else None for d in proto.dim])
+
+
+def python_attr(av):
+    """The Python value of an ``AttrValue`` (inverse of ``graph_def.attr_value``)."""
+    kind = av.WhichOneof("value")
+    if kind == "type":
+        return dtypes.as_dtype(av.type)
+    if kind == "shape":
+        return _shape(av.shape)
+    if kind == "tensor":
+        return make_ndarray(av.tensor)
+    if kind == "s":
+        try:
+            return av.s.decode()
+        except UnicodeDecodeError:
+            return av.s
+    if kind in ("b", "i", "f"):
+        return getattr(av, kind)
+    if kind == "list":
+        lst = av.list
+        if lst.type:
+            return [dtypes.as_dtype(t) for t in lst.type]
+        if lst.shape:
+            return [_shape(s) for s in lst.shape]
+        if lst.s:
+            return [s.decode() for s in lst.s]
+        for field in ("i", "f", "b"):
+            if getattr(lst, field):
+                return list(getattr(lst, field))
+        return []
+    return None  # func / placeholder attrs: no row of flow reads them
+
+
+def parse_input(ref: str) -> tuple[str, int, bool]:
+    """(node name, output index, is control input) of a NodeDef input string."""
+    if ref.startswith("^"):
+        return ref[1:], 0, True
+    name, _, index = ref.partition(":")
+    return name, int(index or 0), False
+
+
+def check_supported(nodes) -> None:
+    """Raise :class:`UnsupportedOpError` listing every op type of ``nodes`` flow cannot run."""
+    bad: dict[str, str] = {}
+    for nd in nodes:
+        supported = nd.op in OPS or nd.op in STATEFUL
+        if (nd.op in _NOT_IMPORTABLE or not supported) and nd.op not in bad:
+            bad[nd.op] = nd.name
+    if bad:
+        lines = [f"  {op} (node {name!r}): "
+                 + _NOT_IMPORTABLE.get(op, "no row of flow.kernels.table runs this op type")
+                 for op, name in bad.items()]
+        raise UnsupportedOpError(
+            "cannot import the graph: flow has no kernel for these op types\n"
+            + "\n".join(lines)
+            + "\nImport a graph flow can run: forward graphs (placeholders, variables, the math "
+              "and nn ops of flow); TensorFlow's control flow (tf.cond/while_loop: Switch, "
+              "Merge) and gradient kernels are not supported.")
+
+
+def _ordered(nodes):
+    """``nodes`` with every node after the nodes it reads (data and control inputs)."""
+    by_name = {nd.name: nd for nd in nodes}
+    done, order = set(), []
+    for root in nodes:
+        stack = [(root, False)]
+        while stack:
+            nd, expanded = stack.pop()
+            if nd.name in done:
+                continue
+            if expanded:
+                done.add(nd.name)
+                order.append(nd)
+                continue
+            stack.append((nd, True))
+            for ref in nd.input:
+                dep = by_name.get(parse_input(ref)[0])
+                if dep is not None and dep.name not in done:
+                    stack.append((dep, False))
+    return order
+
+
+def _out_dtypes(nd, attrs, inputs) -> list:
+    """The output dtypes of a node of op type ``nd.op`` (a row of ``OPS`` or ``STATEFUL``)."""
+    if nd.op in OPS:
+        row = OPS[nd.op]
+        if row.dtype is not None:
+            return [dtypes.as_dtype(d) for d in row.dtype(
+                [np.dtype(t.dtype.as_numpy_dtype) for t in inputs], attrs)]
+        return [inputs[0].dtype] * row.num_outputs
+    if "dtypes" in attrs and nd.op != "SaveV2":
+        return list(attrs["dtypes"])
+    if "dtype" in attrs:
+        return [attrs["dtype"]]
+    if STATEFUL[nd.op].ref_inputs:
+        return [inputs[0].dtype]
+    return []
+
+
+def _out_shapes(nd, attrs, inputs, n: int) -> list:
+    shapes = nd.attr.get("_output_shapes")
+    if shapes is not None and len(shapes.list.shape) == n:
+        return [_shape(s) for s in shapes.list.shape]
+    if nd.op in OPS:
+        return [TensorShape(s) for s in OPS[nd.op].shape([t.shape.as_tuple() for t in inputs],
+                                                          attrs)]
+    if nd.op == "Const":
+        return [TensorShape(np.shape(attrs["value"]))]
+    if "shape" in attrs and n == 1:
+        return [attrs["shape"]]
+    if STATEFUL[nd.op].ref_inputs and n == 1:
+        return [inputs[0].shape]
+    return [TensorShape(None)] * n
+
+
+def _const_inputs(nd, inputs) -> dict:
+    """``_const_inputs`` of an OPS row (the values of its constant inputs, for shape rules)."""
+    consts = {}
+    row = OPS[nd.op]
+    for i in sorted({k % len(inputs) for k in row.const_inputs} if inputs else ()):
+        if inputs[i].op.type == "Const":
+            consts[i] = inputs[i].op.attrs["value"]
+    return consts
+
+
+def import_nodes(graph: Graph, nodes, import_scope: str = "", clear_devices: bool = False):
+    """Add the NodeDefs ``nodes`` to ``graph`` (names prefixed ``import_scope/``); return
+    {NodeDef name: Operation}."""
+    nodes = list(nodes)
+    check_supported(nodes)
+    prefix = f"{import_scope}/" if import_scope else ""
+    clash = [nd.name for nd in nodes if prefix + nd.name in graph._ops_by_name]
+    if clash:
+        raise ValueError(f"cannot import the graph: node {prefix + clash[0]!r} is already in "
+                         "the default graph; import into a fresh graph (tf.reset_default_graph()"
+                         " or `with tf.Graph().as_default():`) or pass import_scope=")
+    ops = {}
+    for nd in _ordered(nodes):
+        inputs, controls = [], []
+        for ref in nd.input:
+            name, index, control = parse_input(ref)
+            if name not in ops:
+                raise ValueError(f"cannot import node {nd.name!r}: its input {ref!r} names no "
+                                 "node of the graph")
+            if control:
+                controls.append(ops[name])
+            else:
+                inputs.append(ops[name].outputs[index])
+        attrs = {k: python_attr(v) for k, v in nd.attr.items() if k != "_output_shapes"}
+        if nd.op in OPS and OPS[nd.op].const_inputs:
+            consts = _const_inputs(nd, inputs)
+            if consts:
+                attrs["_const_inputs"] = consts
+        out_dtypes = _out_dtypes(nd, attrs, inputs)
+        shapes = _out_shapes(nd, attrs, inputs, len(out_dtypes))
+        op = graph.create_op(nd.op, inputs, attrs, name=prefix + nd.name + "/",
+                             dtypes_=out_dtypes, shapes=shapes, control_inputs=controls)
+        graph._names_in_use[op.name.lower()] = max(graph._names_in_use.get(op.name.lower(), 0), 1)
+        if nd.device and not clear_devices:
+            op._set_device(nd.device)
+        ops[nd.name] = op
+    return ops
