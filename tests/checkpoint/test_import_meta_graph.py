@@ -1,0 +1,175 @@
+"""`tf.train.import_meta_graph`: `.meta` files of flow and of TensorFlow rebuilt as flow ops."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flow as tf
+from flow.framework.graph_import import UnsupportedOpError
+from writer.proto import meta_graph_pb2
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def mlp(x):
+    h = x
+    for i, n in enumerate([16, 10]):
+        w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
+        b = tf.get_variable(f"b{i}", [n], initializer=tf.random_normal_initializer())
+        h = tf.matmul(h, w) + b
+        h = tf.nn.relu(h) if i == 0 else h
+    return h
+
+
+def cnn(x):
+    k = tf.get_variable("k", [3, 3, 1, 4])
+    c = tf.get_variable("c", [4], initializer=tf.random_normal_initializer())
+    h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, k, [1, 1, 1, 1], "SAME"), c))
+    h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+    h = tf.reshape(h, [-1, 4 * 4 * 4])
+    return tf.matmul(h, tf.get_variable("out", [64, 10]))
+
+
+MODELS = {"mlp": (mlp, (5, 12)), "cnn": (cnn, (3, 8, 8, 1))}
+
+
+def save_model(kind, prefix):
+    """Build `kind` with a loss, save it; return (feed x, feed y, logits, loss) values."""
+    build, shape = MODELS[kind]
+    tf.set_random_seed(1)
+    x = tf.placeholder(tf.float32, [None, *shape[1:]], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    logits = tf.identity(build(x), name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                         logits=logits))
+    tf.add_to_collection("losses", loss)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.random(shape, dtype=np.float32), rng.integers(0, 10, shape[0])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        want = sess.run([logits, loss], {x: xs, y: ys})
+        tf.train.Saver().save(sess, str(prefix))
+    return xs, ys, want
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_flow_round_trip_gives_the_original_outputs(tmp_path, kind):
+    prefix = tmp_path / "model.ckpt"
+    xs, ys, (want_logits, want_loss) = save_model(kind, prefix)
+    names = [v.op.name for v in tf.trainable_variables()]
+    tf.reset_default_graph()
+    saver = tf.train.import_meta_graph(str(prefix) + ".meta")
+    graph = tf.get_default_graph()
+    assert [v.op.name for v in tf.trainable_variables()] == names
+    loss = tf.get_collection("losses")[0]
+    with tf.Session() as sess:
+        saver.restore(sess, str(prefix))
+        logits, got_loss = sess.run([graph.get_tensor_by_name("logits:0"), loss],
+                                    {"x:0": xs, "y:0": ys})
+    np.testing.assert_array_equal(logits, want_logits)
+    assert got_loss == want_loss
+
+
+def test_import_scope_prefixes_names_and_restores_the_checkpoint_keys(tmp_path):
+    prefix = tmp_path / "model.ckpt"
+    xs, _, (want_logits, _) = save_model("mlp", prefix)
+    saver = tf.train.import_meta_graph(str(prefix) + ".meta", import_scope="copy")
+    graph = tf.get_default_graph()
+    copied = [v.op.name for v in tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
+              if v.op.name.startswith("copy/")]
+    assert copied == ["copy/w0", "copy/b0", "copy/w1", "copy/b1"]
+    assert tf.get_collection("losses")[1].name.startswith("copy/")
+    with tf.Session() as sess:
+        saver.restore(sess, str(prefix))  # keys w0, b0 ... as the checkpoint holds them
+        logits = sess.run(graph.get_tensor_by_name("copy/logits:0"), {"copy/x:0": xs})
+    np.testing.assert_array_equal(logits, want_logits)
+
+
+def test_importing_twice_without_a_scope_names_the_clash(tmp_path):
+    prefix = tmp_path / "model.ckpt"
+    save_model("mlp", prefix)
+    with pytest.raises(ValueError, match="node 'x' is already in the default graph.*import_scope"):
+        tf.train.import_meta_graph(str(prefix) + ".meta")
+
+
+def tf_mlp_logits(values, x):
+    """The TF mlp fixture's forward pass in numpy, from the values TF saved."""
+    hidden = np.maximum(x @ values["layer1/weights"] + values["layer1/biases"], 0)
+    return hidden @ values["layer2/weights"] + values["layer2/biases"]
+
+
+def test_tensorflow_mlp_meta_evaluates_and_trains_after_restore():
+    expected = json.loads((DATA / "tf_ckpt" / "expected.json").read_text())["mlp/model.ckpt-2"]
+    values = {k: np.array(v["values"], v["dtype"]).reshape(v["shape"])
+              for k, v in expected.items()}
+    prefix = str(DATA / "tf_ckpt" / "mlp" / "model.ckpt-2")
+    saver = tf.train.import_meta_graph(prefix + ".meta")
+    graph = tf.get_default_graph()
+    assert sorted(saver._vars) == sorted(values)
+    assert [v.op.name for v in tf.trainable_variables()] == [
+        "layer1/weights", "layer1/biases", "layer2/weights", "layer2/biases"]
+    train = tf.get_collection("train_op")[0]
+    loss = graph.get_tensor_by_name("Mean:0")
+    x = np.random.default_rng(3).standard_normal((6, 4)).astype(np.float32)
+    feed = {"x:0": x, "y:0": np.array([0, 1, 1, 0, 1, 0])}
+    with tf.Session() as sess:
+        saver.restore(sess, prefix)
+        np.testing.assert_allclose(sess.run("add_1:0", feed), tf_mlp_logits(values, x),
+                                   rtol=1e-6, atol=1e-6)
+        before = sess.run(loss, feed)
+        for _ in range(20):  # TensorFlow's own gradient and Adam nodes, run by flow
+            sess.run(train, feed)
+        assert sess.run(tf.train.get_global_step()) == values["global_step"] + 20
+        assert sess.run(loss, feed) < before
+
+
+def test_saver_keys_of_a_renamed_tensorflow_saver_are_kept():
+    prefix = str(DATA / "tf_ckpt" / "renamed" / "model.ckpt")
+    saver = tf.train.import_meta_graph(prefix + ".meta")
+    assert sorted(saver._vars) == ["vv1"]  # TF's Saver({"vv1": v1})
+    with tf.Session() as sess:
+        saver.restore(sess, prefix)
+        np.testing.assert_array_equal(sess.run("v1:0"), np.ones(5, np.float32))
+
+
+def test_tensorflow_control_flow_is_named_in_the_error():
+    with pytest.raises(UnsupportedOpError) as err:
+        tf.train.import_meta_graph(str(DATA / "tf_layers" / "tf" / "model.ckpt.meta"))
+    assert "Switch (node 'batch_normalization/cond/Switch')" in str(err.value)
+    assert "Merge" in str(err.value)
+    assert tf.get_default_graph().get_operations() == []  # nothing half-imported
+
+
+def test_flow_gradient_nodes_are_named_in_the_error():
+    with pytest.raises(UnsupportedOpError, match=r"SymbolicGradient \(node 'gradients/.*"
+                                                 r"not re-executable"):
+        tf.train.import_meta_graph(str(DATA / "tf_train" / "mlp" / "model.ckpt.meta"))
+
+
+def test_unknown_op_type_names_the_type_and_the_node():
+    meta = meta_graph_pb2.MetaGraphDef()
+    node = meta.graph_def.node.add(name="mystery", op="FancyOp")
+    node.input.append("x")
+    meta.graph_def.node.add(name="x", op="Placeholder")
+    with pytest.raises(UnsupportedOpError, match=r"FancyOp \(node 'mystery'\)"):
+        tf.train.import_meta_graph(meta)
+
+
+def test_missing_file_says_what_to_pass(tmp_path):
+    with pytest.raises(OSError, match="does not exist.*'model.ckpt.meta'"):
+        tf.train.import_meta_graph(str(tmp_path / "nope.meta"))
+
+
+def test_compat_v1_exports_it():
+    assert tf.compat.v1.train.import_meta_graph is tf.train.import_meta_graph
