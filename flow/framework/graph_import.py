@@ -7,10 +7,16 @@ table (``OPS`` or ``STATEFUL``): its attrs are turned back into the Python value
 output dtypes come from the row and its shapes from ``_output_shapes`` (or the row's shape
 rule). Nodes are imported in dependency order, whatever their order in the GraphDef.
 
+A ``SymbolicGradient`` node (the form ``graph_def`` exports flow's gradients in: the forward
+op's inputs, one upstream gradient per forward output, ``f`` naming the forward op type and
+attrs) becomes flow's own gradient node again: its forward outputs are those of the forward op
+that reads the same inputs (or of a copy, ``<node>/forward``, when the graph has none), and it
+computes only the input gradients some node reads.
+
 Before any node is added, every op type is checked: a type flow has no row for (TF's control
-flow ``Switch``/``Merge``, a gradient kernel such as ``MaxPoolGrad``), and flow's own
-``SymbolicGradient``/iterator nodes, whose Python state a GraphDef does not carry, raise
-:class:`UnsupportedOpError` naming each such type and a node using it.
+flow ``Switch``/``Merge``, a gradient kernel such as ``MaxPoolGrad``), and flow's iterator
+nodes, whose Python dataset a GraphDef does not carry, raise :class:`UnsupportedOpError`
+naming each such type and a node using it.
 """
 
 from __future__ import annotations
@@ -25,9 +31,6 @@ from flow.kernels.table import OPS, STATEFUL
 
 # Rows whose nodes hold Python objects (a gradient's forward row, a dataset) a GraphDef lacks.
 _NOT_IMPORTABLE = {
-    "SymbolicGradient": "flow's gradient nodes (tf.gradients, an optimizer's minimize) are "
-                        "exported for TensorFlow to run but are not re-executable by flow; "
-                        "save the graph without the training op to import it here",
     "MakeIterator": "a tf.data iterator's dataset is Python state a GraphDef does not hold",
     "IteratorGetNext": "a tf.data iterator's dataset is Python state a GraphDef does not hold",
 }
@@ -86,9 +89,15 @@ def check_supported(nodes) -> None:
     """Raise :class:`UnsupportedOpError` listing every op type of ``nodes`` flow cannot run."""
     bad: dict[str, str] = {}
     for nd in nodes:
-        supported = nd.op in OPS or nd.op in STATEFUL
-        if (nd.op in _NOT_IMPORTABLE or not supported) and nd.op not in bad:
-            bad[nd.op] = nd.name
+        op_type = nd.op
+        if op_type == "SymbolicGradient":  # runs the gradient of the row ``f`` names
+            op_type = nd.attr["f"].func.name
+            if op_type in OPS and OPS[op_type].grad is not None:
+                continue
+            op_type = f"SymbolicGradient of {op_type}"
+        supported = op_type in OPS or op_type in STATEFUL
+        if (op_type in _NOT_IMPORTABLE or not supported) and op_type not in bad:
+            bad[op_type] = nd.name
     if bad:
         lines = [f"  {op} (node {name!r}): "
                  + _NOT_IMPORTABLE.get(op, "no row of flow.kernels.table runs this op type")
@@ -123,14 +132,19 @@ def _ordered(nodes):
     return order
 
 
+def _out_dtypes_of(op_type, attrs, inputs) -> list:
+    """The output dtypes of an ``OPS`` row's node."""
+    row = OPS[op_type]
+    if row.dtype is not None:
+        return [dtypes.as_dtype(d) for d in row.dtype(
+            [np.dtype(t.dtype.as_numpy_dtype) for t in inputs], attrs)]
+    return [inputs[0].dtype] * row.num_outputs
+
+
 def _out_dtypes(nd, attrs, inputs) -> list:
     """The output dtypes of a node of op type ``nd.op`` (a row of ``OPS`` or ``STATEFUL``)."""
     if nd.op in OPS:
-        row = OPS[nd.op]
-        if row.dtype is not None:
-            return [dtypes.as_dtype(d) for d in row.dtype(
-                [np.dtype(t.dtype.as_numpy_dtype) for t in inputs], attrs)]
-        return [inputs[0].dtype] * row.num_outputs
+        return _out_dtypes_of(nd.op, attrs, inputs)
     if "dtypes" in attrs and nd.op != "SaveV2":
         return list(attrs["dtypes"])
     if "dtype" in attrs:
@@ -156,10 +170,10 @@ def _out_shapes(nd, attrs, inputs, n: int) -> list:
     return [TensorShape(None)] * n
 
 
-def _const_inputs(nd, inputs) -> dict:
+def _const_inputs(op_type, inputs) -> dict:
     """``_const_inputs`` of an OPS row (the values of its constant inputs, for shape rules)."""
     consts = {}
-    row = OPS[nd.op]
+    row = OPS[op_type]
     for i in sorted({k % len(inputs) for k in row.const_inputs} if inputs else ()):
         if inputs[i].op.type == "Const":
             consts[i] = inputs[i].op.attrs["value"]
@@ -177,6 +191,7 @@ def import_nodes(graph: Graph, nodes, import_scope: str = "", clear_devices: boo
         raise ValueError(f"cannot import the graph: node {prefix + clash[0]!r} is already in "
                          "the default graph; import into a fresh graph (tf.reset_default_graph()"
                          " or `with tf.Graph().as_default():`) or pass import_scope=")
+    used = _used_outputs(nodes)
     ops = {}
     for nd in _ordered(nodes):
         inputs, controls = [], []
@@ -188,12 +203,13 @@ def import_nodes(graph: Graph, nodes, import_scope: str = "", clear_devices: boo
             if control:
                 controls.append(ops[name])
             else:
-                inputs.append(ops[name].outputs[index])
+                inputs.append(_output(ops[name], index))
         attrs = {k: python_attr(v) for k, v in nd.attr.items() if k != "_output_shapes"}
-        if nd.op in OPS and OPS[nd.op].const_inputs:
-            consts = _const_inputs(nd, inputs)
-            if consts:
-                attrs["_const_inputs"] = consts
+        if nd.op == "SymbolicGradient":
+            ops[nd.name] = _gradient_op(graph, nd, inputs, controls, prefix + nd.name,
+                                        sorted(used.get(nd.name, {0})))
+            continue
+        _add_const_inputs(nd.op, attrs, inputs)
         out_dtypes = _out_dtypes(nd, attrs, inputs)
         shapes = _out_shapes(nd, attrs, inputs, len(out_dtypes))
         op = graph.create_op(nd.op, inputs, attrs, name=prefix + nd.name + "/",
@@ -203,3 +219,59 @@ def import_nodes(graph: Graph, nodes, import_scope: str = "", clear_devices: boo
             op._set_device(nd.device)
         ops[nd.name] = op
     return ops
+
+
+def _add_const_inputs(op_type, attrs, inputs) -> None:
+    if op_type in OPS and OPS[op_type].const_inputs:
+        consts = _const_inputs(op_type, inputs)
+        if consts:
+            attrs["_const_inputs"] = consts
+
+
+def _used_outputs(nodes) -> dict[str, set]:
+    """{node name: the output indices other nodes read}."""
+    used: dict[str, set] = {}
+    for nd in nodes:
+        for ref in nd.input:
+            name, index, control = parse_input(ref)
+            if not control:
+                used.setdefault(name, set()).add(index)
+    return used
+
+
+def _output(op, index: int):
+    """Output ``index`` of an imported node; a gradient node's index is a forward input's."""
+    if op.type == "SymbolicGradient":
+        index = op.attrs["_wanted"].index(index)
+    return op.outputs[index]
+
+
+def _forward_op(graph, fwd_type, attrs, fwd_inputs, name):
+    """The op of type ``fwd_type`` reading ``fwd_inputs``, or a copy of it named ``name``."""
+    if fwd_inputs:
+        for op in fwd_inputs[0]._consumers:
+            if op.type == fwd_type and list(op.inputs) == list(fwd_inputs):
+                return op
+    row = OPS[fwd_type]
+    shapes = row.shape([t.shape.as_tuple() for t in fwd_inputs], attrs)
+    out_dtypes = _out_dtypes_of(fwd_type, attrs, fwd_inputs)
+    return graph.create_op(fwd_type, fwd_inputs, attrs, name=name + "/",
+                           dtypes_=out_dtypes, shapes=[TensorShape(s) for s in shapes])
+
+
+def _gradient_op(graph, nd, inputs, controls, name, wanted):
+    """flow's gradient node for a ``SymbolicGradient`` NodeDef (module docstring)."""
+    n_in = len(nd.attr["Tout"].list.type)
+    fwd_type = nd.attr["f"].func.name
+    fwd_attrs = {k: python_attr(v) for k, v in nd.attr["f"].func.attr.items()}
+    fwd_inputs = inputs[:n_in]
+    _add_const_inputs(fwd_type, fwd_attrs, fwd_inputs)
+    forward = _forward_op(graph, fwd_type, fwd_attrs, fwd_inputs, name + "/forward")
+    grads = inputs[n_in:]
+    attrs = {"fwd_type": fwd_type, "_fwd_attrs": forward.attrs, "_n_in": n_in,
+             "_n_out": len(forward.outputs), "_grad_mask": [True] * len(grads),
+             "_wanted": tuple(wanted)}
+    return graph.create_op("SymbolicGradient", [*fwd_inputs, *forward.outputs, *grads], attrs,
+                           name=name + "/", dtypes_=[fwd_inputs[i].dtype for i in wanted],
+                           shapes=[fwd_inputs[i].shape for i in wanted],
+                           control_inputs=controls)

@@ -151,10 +151,62 @@ def test_tensorflow_control_flow_is_named_in_the_error():
     assert tf.get_default_graph().get_operations() == []  # nothing half-imported
 
 
-def test_flow_gradient_nodes_are_named_in_the_error():
-    with pytest.raises(UnsupportedOpError, match=r"SymbolicGradient \(node 'gradients/.*"
-                                                 r"not re-executable"):
-        tf.train.import_meta_graph(str(DATA / "tf_train" / "mlp" / "model.ckpt.meta"))
+def train_imported(meta, folder):
+    """Restore folder/model.ckpt into `meta` imported, run its train_op as the fixture's
+    TensorFlow run did; return {variable: value}."""
+    saver = tf.train.import_meta_graph(meta)
+    feed = np.load(folder / "feed.npz")
+    train = tf.get_collection("train_op")[0]
+    with tf.Session() as sess:
+        saver.restore(sess, str(folder / "model.ckpt"))
+        for _ in range(json.loads((folder / "tf_after.json").read_text())["steps"]):
+            sess.run(train, {"x:0": feed["x"], "y:0": feed["y"]})
+        return {v.op.name: sess.run(v) for v in tf.global_variables()}
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "deconv"])
+def test_flow_training_meta_trains_to_the_numbers_tensorflow_recorded(kind):
+    folder = DATA / "tf_train" / kind
+    got = train_imported(str(folder / "model.ckpt.meta"), folder)
+    want = np.load(folder / "tf_after.npz")
+    assert sorted(got) == sorted(want.files)
+    for name, value in got.items():
+        np.testing.assert_allclose(value, want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def reversed_nodes(meta):
+    nodes = list(meta.graph_def.node)[::-1]
+    del meta.graph_def.node[:]
+    meta.graph_def.node.extend(nodes)
+    return meta
+
+
+def test_node_order_of_the_graph_def_does_not_matter():
+    """Nodes reversed (every input after its reader): training still gives TF's numbers."""
+    folder = DATA / "tf_train" / "mlp"
+    meta = meta_graph_pb2.MetaGraphDef.FromString((folder / "model.ckpt.meta").read_bytes())
+    got = train_imported(reversed_nodes(meta), folder)
+    want = np.load(folder / "tf_after.npz")
+    for name, value in got.items():
+        np.testing.assert_allclose(value, want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_gradient_node_imported_before_its_forward_op_gets_a_forward_copy():
+    x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3), name="x")
+    w = tf.constant(np.ones((3, 2), np.float32), name="w")
+    upstream = np.full((2, 2), 2, np.float32)
+    (gw,) = tf.gradients(tf.matmul(x, w), [w], grad_ys=tf.constant(upstream))
+    tf.identity(gw, name="gw")
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.graph_def.CopyFrom(tf.get_default_graph().as_graph_def())
+    tf.reset_default_graph()
+    assert tf.train.import_meta_graph(reversed_nodes(meta)) is None  # no variables
+    graph = tf.get_default_graph()
+    copies = [op for op in graph.get_operations() if op.name.endswith("/forward")]
+    assert [op.type for op in copies] == ["MatMul"]
+    with tf.Session() as sess:
+        got = sess.run("gw:0")
+    np.testing.assert_array_equal(got, np.arange(6, dtype=np.float32).reshape(2, 3).T @ upstream)
 
 
 def test_unknown_op_type_names_the_type_and_the_node():
