@@ -9,6 +9,11 @@ closures in creation order (a topological order) that read and write a flat list
 slots; constants are pre-filled into the slot template. A step of the plan is one closure
 call plus the kernel itself.
 
+Control flow: in a plan with a ``Switch`` (TF's ``tf.cond``, e.g. in an imported graph) each
+step is guarded: an op with a dead input or control input (``flow.kernels.state.DEAD``, the
+untaken side of a Switch) is skipped and its outputs are dead, except ``Merge``, which takes
+its live input; each op's liveness has a slot for the ops that depend on it by control edge.
+
 State: variable values live in ``session._variable_values`` (op name → ndarray), random
 streams in ``session._random_streams``; a new session starts with every variable
 uninitialized.
@@ -41,6 +46,7 @@ from flow.framework.graph import (
     get_default_session,  # noqa: F401 - tf.get_default_session is re-exported from here
     interactive_sessions,
 )
+from flow.kernels.state import DEAD
 from flow.kernels.table import OPS, STATEFUL
 
 _COPY_ON_FETCH = {"Const", "VariableV2"}  # and every row that writes a variable (ref_inputs)
@@ -137,6 +143,23 @@ def _step(fn, attrs, ins, outs):
     return step_n
 
 
+def _guarded(step, checked, outs, done, merge):
+    """``step`` in a plan with control flow: skipped, its outputs and liveness slot ``done``
+    DEAD, when a slot of ``checked`` is DEAD (a Merge checks only its control inputs, and is
+    dead when all its inputs are)."""
+
+    def run_if_live(v):
+        if any(v[i] is DEAD for i in checked):
+            for o in outs:
+                v[o] = DEAD
+            v[done] = DEAD
+            return
+        step(v)
+        v[done] = DEAD if merge and v[outs[0]] is DEAD else True
+
+    return run_if_live
+
+
 class BaseSession:
     """A session over one graph; see the module docstring."""
 
@@ -195,8 +218,12 @@ class BaseSession:
             raise errors.InvalidArgumentError(
                 None, op, f"{e}\n\t [[{{{{node {op.name}}}}} = {op.type}]]") from e
         results = []
-        for slot, copy in zip(plan.fetch_slots, plan.copy, strict=True):
+        for k, (slot, copy) in enumerate(zip(plan.fetch_slots, plan.copy, strict=True)):
             r = None if slot < 0 else vals[slot]
+            if r is DEAD:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Retval[{k}] does not have value: {flat[k].name} is on the "
+                    "side of a tf.cond (Switch) that this run did not take")
             if type(r) is np.ndarray:
                 if r.ndim == 0:
                     r = r[()]
@@ -271,15 +298,18 @@ class BaseSession:
 
         plan = _Plan()
         plan.steps, plan.ops, consts = [], [], {}
+        guarded = any(op.type == "Switch" for op in ops)
         for op in ops:
             row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
             ins = [0 if i in refs else slot(t) for i, t in enumerate(op.inputs)]
             outs = [0 if t in fed else slot(t) for t in op.outputs]
-            if op.type == "Const":
+            live = [i for k, i in enumerate(ins) if k not in refs]
+            ctrl = [slot(c) for c in op.control_inputs] if guarded else []
+            if op.type == "Const" and not ctrl:
                 consts[outs[0]] = op.attrs["value"]
                 continue
-            if op.type == "NoOp":
+            if op.type == "NoOp" and not guarded:
                 continue
             if row is not None:
                 kernel = row.make(op, self)
@@ -290,7 +320,11 @@ class BaseSession:
                 raise errors.NotFoundError(
                     None, op, f"No kernel for op type {op.type!r} (node {op.name!r}); it is in "
                     f"neither flow.kernels.STATEFUL nor flow.kernels.table.OPS.")
-            plan.steps.append(_step(fn, attrs, ins, outs))
+            step = _step(fn, attrs, ins, outs)
+            if guarded:
+                merge = op.type == "Merge"
+                step = _guarded(step, ctrl if merge else live + ctrl, outs, slot(op), merge)
+            plan.steps.append(step)
             plan.ops.append(op)
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
         plan.template = [None] * (len(slots) + 1)

@@ -13,8 +13,9 @@ attrs) becomes flow's own gradient node again: its forward outputs are those of 
 that reads the same inputs (or of a copy, ``<node>/forward``, when the graph has none), and it
 computes only the input gradients some node reads.
 
-Before any node is added, every op type is checked: a type flow has no row for (TF's control
-flow ``Switch``/``Merge``, a gradient kernel such as ``MaxPoolGrad``), and flow's iterator
+TF's ``tf.cond`` nodes (``Switch``/``Merge``) are rows too (the Session runs only the taken
+side). Before any node is added, every op type is checked: a type flow has no row for (TF's
+``while_loop`` frames, ``Enter``/``Exit``/``NextIteration``, say), and flow's iterator
 nodes, whose Python dataset a GraphDef does not carry, raise :class:`UnsupportedOpError`
 naming each such type and a node using it.
 """
@@ -105,9 +106,9 @@ def check_supported(nodes) -> None:
         raise UnsupportedOpError(
             "cannot import the graph: flow has no kernel for these op types\n"
             + "\n".join(lines)
-            + "\nImport a graph flow can run: forward graphs (placeholders, variables, the math "
-              "and nn ops of flow); TensorFlow's control flow (tf.cond/while_loop: Switch, "
-              "Merge) and gradient kernels are not supported.")
+            + "\nflow imports graphs of its op table's rows (flow.kernels.table: placeholders, "
+              "variables, the math and nn ops, tf.cond's Switch/Merge, the gradient kernels "
+              "of those); rebuild the model with flow ops and restore its checkpoint instead.")
 
 
 def _ordered(nodes):
@@ -145,6 +146,10 @@ def _out_dtypes(nd, attrs, inputs) -> list:
     """The output dtypes of a node of op type ``nd.op`` (a row of ``OPS`` or ``STATEFUL``)."""
     if nd.op in OPS:
         return _out_dtypes_of(nd.op, attrs, inputs)
+    if nd.op == "Switch":
+        return [inputs[0].dtype] * 2
+    if nd.op == "Merge":
+        return [inputs[0].dtype, dtypes.int32]
     if "dtypes" in attrs and nd.op != "SaveV2":
         return list(attrs["dtypes"])
     if "dtype" in attrs:

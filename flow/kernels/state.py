@@ -18,6 +18,40 @@ def _passthrough(op, sess):
 
 
 stateful("PlaceholderWithDefault", ("dtype", "shape"))(_passthrough)
+
+
+# ---------------------------------------------------------------- control flow (tf.cond)
+
+
+class _Dead:
+    """The value of a tensor on the branch a ``Switch`` did not take (TF's dead tensor). An op
+    with a dead input or control input is skipped and its outputs are dead, except ``Merge``,
+    which forwards its first live input (``flow.client.session`` runs plans with a Switch so)."""
+
+    def __repr__(self):
+        return "DEAD"
+
+
+DEAD = _Dead()
+
+
+@stateful("Switch", ("T",))
+def _switch(op, sess):
+    """(output_false, output_true): ``data`` on the side ``pred`` names, DEAD on the other."""
+    return lambda ins: (DEAD, ins[0]) if bool(ins[1]) else (ins[0], DEAD)
+
+
+@stateful("Merge", ("T", "N"))
+def _merge(op, sess):
+    """(output, value_index): the first live input and its index; DEAD if none is live."""
+
+    def merge(ins):
+        for i, value in enumerate(ins):
+            if value is not DEAD:
+                return value, np.int32(i)
+        return DEAD, DEAD
+
+    return merge
 stateful("NoOp")(lambda op, sess: lambda ins: None)
 
 

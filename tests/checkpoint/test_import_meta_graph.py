@@ -143,12 +143,51 @@ def test_saver_keys_of_a_renamed_tensorflow_saver_are_kept():
         np.testing.assert_array_equal(sess.run("v1:0"), np.ones(5, np.float32))
 
 
-def test_tensorflow_control_flow_is_named_in_the_error():
-    with pytest.raises(UnsupportedOpError) as err:
-        tf.train.import_meta_graph(str(DATA / "tf_layers" / "tf" / "model.ckpt.meta"))
-    assert "Switch (node 'batch_normalization/cond/Switch')" in str(err.value)
-    assert "Merge" in str(err.value)
-    assert tf.get_default_graph().get_operations() == []  # nothing half-imported
+def digits():
+    """The batches of tests/data/make_tf_layers.py: (train images, labels, eval images)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    images = (data.images / 16.0).astype(np.float32)[..., None]
+    return images[:64], data.target[:64].astype(np.int64), images[64:96]
+
+
+def test_tensorflow_layers_meta_with_tf_cond_gives_tensorflows_logits_and_step():
+    """TF's tf.layers model (conv2d, batch_normalization with a `training` placeholder, so
+    tf.cond's Switch/Merge, FusedBatchNormV3, TF's gradient kernels): flow's run after restore
+    gives the logits and the one-step variables TensorFlow recorded."""
+    folder = DATA / "tf_layers"
+    want = np.load(folder / "tf_on_tf.npz")
+    images, labels, evaluation = digits()
+    saver = tf.train.import_meta_graph(str(folder / "tf" / "model.ckpt.meta"))
+    graph = tf.get_default_graph()
+    assert len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)) == 2
+    assert graph.get_operation_by_name("batch_normalization/cond/Merge").type == "Merge"
+    with tf.Session() as sess:
+        saver.restore(sess, str(folder / "tf" / "model.ckpt"))
+        logits = sess.run("dense/BiasAdd:0", {"x:0": evaluation})  # training defaults False
+        np.testing.assert_allclose(logits, want["logits"], rtol=1e-4, atol=1e-5)
+        sess.run(tf.get_collection("train_op")[0],
+                 {"x:0": images, "y:0": labels, "training:0": True})
+        got = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    assert sorted(got) == sorted(k for k in want.files if k != "logits")
+    for name, value in got.items():
+        np.testing.assert_allclose(value, want[name], rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+def test_the_untaken_side_of_a_tf_cond_has_no_value():
+    folder = DATA / "tf_layers"
+    saver = tf.train.import_meta_graph(str(folder / "tf" / "model.ckpt.meta"))
+    _, _, evaluation = digits()
+    with tf.Session() as sess:
+        saver.restore(sess, str(folder / "tf" / "model.ckpt"))
+        training_side = "batch_normalization/cond/FusedBatchNormV3:0"
+        assert sess.run(training_side, {"x:0": evaluation, "training:0": True}).shape == (
+            32, 8, 8, 4)
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="Retval.0. does not have value: batch_normalization/cond/"
+                                 "FusedBatchNormV3:0 is on the side of a tf.cond"):
+            sess.run(training_side, {"x:0": evaluation})
 
 
 def train_imported(meta, folder):
