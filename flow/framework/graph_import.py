@@ -209,21 +209,34 @@ def import_nodes(graph: Graph, nodes, import_scope: str = "", clear_devices: boo
                 controls.append(ops[name])
             else:
                 inputs.append(_output(ops[name], index))
-        attrs = {k: python_attr(v) for k, v in nd.attr.items() if k != "_output_shapes"}
         if nd.op == "SymbolicGradient":
-            ops[nd.name] = _gradient_op(graph, nd, inputs, controls, prefix + nd.name,
-                                        sorted(used.get(nd.name, {0})))
-            continue
-        _add_const_inputs(nd.op, attrs, inputs)
-        out_dtypes = _out_dtypes(nd, attrs, inputs)
-        shapes = _out_shapes(nd, attrs, inputs, len(out_dtypes))
-        op = graph.create_op(nd.op, inputs, attrs, name=prefix + nd.name + "/",
-                             dtypes_=out_dtypes, shapes=shapes, control_inputs=controls)
-        graph._names_in_use[op.name.lower()] = max(graph._names_in_use.get(op.name.lower(), 0), 1)
+            op = _gradient_op(graph, nd, inputs, controls, prefix + nd.name,
+                              sorted(used.get(nd.name, {0})))
+        else:
+            op = _node_op(graph, nd, inputs, controls, prefix + nd.name)
+        _mark_used(graph, op.name)
         if nd.device and not clear_devices:
             op._set_device(nd.device)
         ops[nd.name] = op
     return ops
+
+
+def _node_op(graph, nd, inputs, controls, name):
+    """The Operation of NodeDef ``nd`` (a row of the op table) named ``name``."""
+    attrs = {k: python_attr(v) for k, v in nd.attr.items() if k != "_output_shapes"}
+    _add_const_inputs(nd.op, attrs, inputs)
+    out_dtypes = _out_dtypes(nd, attrs, inputs)
+    shapes = _out_shapes(nd, attrs, inputs, len(out_dtypes))
+    return graph.create_op(nd.op, inputs, attrs, name=name + "/", dtypes_=out_dtypes,
+                           shapes=shapes, control_inputs=controls)
+
+
+def _mark_used(graph, name: str) -> None:
+    """Mark ``name`` and its name scopes used, so later ops and scopes get fresh names."""
+    parts = name.lower().split("/")
+    for k in range(1, len(parts) + 1):
+        key = "/".join(parts[:k])
+        graph._names_in_use[key] = max(graph._names_in_use.get(key, 0), 1)
 
 
 def _add_const_inputs(op_type, attrs, inputs) -> None:

@@ -264,3 +264,32 @@ def test_missing_file_says_what_to_pass(tmp_path):
 
 def test_compat_v1_exports_it():
     assert tf.compat.v1.train.import_meta_graph is tf.train.import_meta_graph
+
+
+def test_imported_graph_saves_again_and_the_copy_still_trains(tmp_path):
+    folder = DATA / "tf_train" / "mlp"
+    saver = tf.train.import_meta_graph(str(folder / "model.ckpt.meta"))
+    with tf.Session() as sess:
+        saver.restore(sess, str(folder / "model.ckpt"))
+        saver.save(sess, str(tmp_path / "model.ckpt"))
+    for name in ("checkpoint", "feed.npz", "tf_after.json"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    tf.reset_default_graph()
+    got = train_imported(str(tmp_path / "model.ckpt.meta"), tmp_path)
+    want = np.load(folder / "tf_after.npz")
+    for name, value in got.items():
+        np.testing.assert_allclose(value, want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_new_layers_after_an_import_get_fresh_names():
+    tf.train.import_meta_graph(str(DATA / "tf_layers" / "tf" / "model.ckpt.meta"))
+    imported = {v.op.name for v in tf.global_variables()}
+    x = tf.get_default_graph().get_tensor_by_name("x:0")
+    with tf.name_scope("dense"):  # the imported graph's names and scopes are taken
+        assert tf.identity(x).name == "dense_1/Identity:0"
+    tf.layers.dense(tf.layers.flatten(x), 3)
+    names = [v.op.name for v in tf.global_variables()]
+    assert len(set(names)) == len(names) == len(imported) + 2
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())  # imported initializers run as well
+        assert sess.run("dense/kernel:0").shape == (64, 10)
