@@ -37,6 +37,20 @@ _NOT_IMPORTABLE = {
 }
 
 
+def _strings(attrs, inputs):
+    return [dtypes.string]
+
+
+# output dtypes of the stateful rows that neither carry a ``dtype`` attr nor write a variable
+_STATEFUL_DTYPES = {
+    "Switch": lambda attrs, inputs: [inputs[0].dtype] * 2,
+    "Merge": lambda attrs, inputs: [inputs[0].dtype, dtypes.int32],
+    "RandomUniformInt": lambda attrs, inputs: [attrs["Tout"]],
+    "ScalarSummary": _strings, "ImageSummary": _strings, "HistogramSummary": _strings,
+    "MergeSummary": _strings, "TensorSummaryV2": _strings,
+}
+
+
 class UnsupportedOpError(ValueError):
     """A GraphDef holds op types flow cannot rebuild."""
 
@@ -146,10 +160,8 @@ def _out_dtypes(nd, attrs, inputs) -> list:
     """The output dtypes of a node of op type ``nd.op`` (a row of ``OPS`` or ``STATEFUL``)."""
     if nd.op in OPS:
         return _out_dtypes_of(nd.op, attrs, inputs)
-    if nd.op == "Switch":
-        return [inputs[0].dtype] * 2
-    if nd.op == "Merge":
-        return [inputs[0].dtype, dtypes.int32]
+    if nd.op in _STATEFUL_DTYPES:
+        return _STATEFUL_DTYPES[nd.op](attrs, inputs)
     if "dtypes" in attrs and nd.op != "SaveV2":
         return list(attrs["dtypes"])
     if "dtype" in attrs:

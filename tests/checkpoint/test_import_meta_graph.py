@@ -293,3 +293,49 @@ def test_new_layers_after_an_import_get_fresh_names():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())  # imported initializers run as well
         assert sess.run("dense/kernel:0").shape == (64, 10)
+
+
+def summarized_model(tmp_path):
+    """A pinned-device model with summaries, saved; returns (merged summary bytes, fed x)."""
+    with tf.device("/cpu:0"):
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.Variable(tf.random_normal([3, 2], seed=1), name="w")
+        y = tf.matmul(x, w, name="y")
+    tf.summary.scalar("mean_y", tf.reduce_mean(y))
+    tf.summary.histogram("w", w)
+    tf.summary.text("note", tf.constant("imported"))
+    tf.summary.image("image", tf.reshape(tf.nn.sigmoid(y), [1, 2, 2, 1]))
+    tf.random_uniform([2], maxval=5, dtype=tf.int32, name="draw")
+    saver = tf.train.Saver()
+    xs = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        saver.save(sess, str(tmp_path / "model.ckpt"))
+        saver.export_meta_graph(str(tmp_path / "text.meta"), as_text=True)
+        return sess.run(tf.summary.merge_all(), {x: xs}), xs
+
+
+def test_summaries_collection_evaluates_to_the_same_bytes_from_a_text_meta(tmp_path):
+    want, xs = summarized_model(tmp_path)
+    tf.reset_default_graph()
+    saver = tf.train.import_meta_graph(str(tmp_path / "text.meta"))
+    assert [t.op.type for t in tf.get_collection(tf.GraphKeys.SUMMARIES)] == [
+        "ScalarSummary", "HistogramSummary", "TensorSummaryV2", "ImageSummary"]
+    with tf.Session() as sess:
+        saver.restore(sess, str(tmp_path / "model.ckpt"))
+        assert sess.run(tf.summary.merge_all(), {"x:0": xs}) == want
+        (draw_op,) = [op for op in tf.get_default_graph().get_operations()
+                      if op.type == "RandomUniformInt"]
+        draw = sess.run(draw_op.outputs[0])
+    assert draw.dtype == np.int32 and draw.shape == (2,)
+
+
+def test_devices_are_kept_unless_cleared(tmp_path):
+    summarized_model(tmp_path)
+    meta = str(tmp_path / "model.ckpt.meta")
+    tf.reset_default_graph()
+    tf.train.import_meta_graph(meta)
+    assert tf.get_default_graph().get_operation_by_name("y").device == "/device:CPU:0"
+    tf.reset_default_graph()
+    tf.train.import_meta_graph(meta, clear_devices=True)
+    assert tf.get_default_graph().get_operation_by_name("y").device == ""
