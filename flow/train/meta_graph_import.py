@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 
+from google.protobuf import message, text_format
+
 from flow.core import errors
 from flow.framework.graph import GraphKeys, get_default_graph
 from flow.framework.graph_import import import_nodes, parse_input
@@ -44,9 +46,7 @@ def read_meta_graph(meta_graph_or_file) -> meta_graph_pb2.MetaGraphDef:
     meta = meta_graph_pb2.MetaGraphDef()
     try:
         meta.ParseFromString(data)
-    except Exception:  # noqa: BLE001 - protobuf's DecodeError; a text-format file is next
-        from google.protobuf import text_format  # the text parser is needed only here
-
+    except message.DecodeError:  # a text-format file (Saver.export_meta_graph(as_text=True))
         try:
             text_format.Merge(data.decode("utf-8"), meta)
         except (UnicodeDecodeError, text_format.ParseError):

@@ -339,3 +339,10 @@ def test_devices_are_kept_unless_cleared(tmp_path):
     tf.reset_default_graph()
     tf.train.import_meta_graph(meta, clear_devices=True)
     assert tf.get_default_graph().get_operation_by_name("y").device == ""
+
+
+def test_a_file_that_is_no_meta_graph_is_named(tmp_path):
+    path = tmp_path / "notes.meta"
+    path.write_bytes(b"this is not a meta graph {")
+    with pytest.raises(tf.errors.DataLossError, match="notes.meta is not a MetaGraphDef"):
+        tf.train.import_meta_graph(str(path))
