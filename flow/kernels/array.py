@@ -365,6 +365,14 @@ def _out_type(d, a):
 register(OpDef("Shape", lambda i, a: np.asarray(i[0].shape, np_dtype(a.get("out_type", np.int32))),
                None, lambda s, a: [None if s[0] is None else (len(s[0]),)], dtype=_out_type,
                attrs=("T", "out_type")))
+# ShapeN: the shapes of its N inputs (TF's Conv2D gradient builds one). num_outputs is that of
+# the two-input form TF builds; the dtype and shape rules give one output per input.
+register(OpDef("ShapeN",
+               lambda i, a: tuple(np.asarray(x.shape, np_dtype(a.get("out_type", np.int32)))
+                                  for x in i),
+               None, lambda s, a: [None if x is None else (len(x),) for x in s], num_outputs=2,
+               dtype=lambda d, a: [np_dtype(a.get("out_type", np.int32))] * len(d),
+               attrs=("N", "T", "out_type")))
 register(OpDef("Size", lambda i, a: np.asarray(i[0].size, np_dtype(a.get("out_type", np.int32))),
                None, lambda s, a: [()], dtype=_out_type, attrs=("T", "out_type")))
 register(OpDef("Rank", lambda i, a: np.asarray(i[0].ndim, np.int32), None, lambda s, a: [()],

@@ -60,6 +60,9 @@ def _leaky_grad(inputs, outputs, grads, attrs):
     return [grads[0] * ((x > 0) * (1 - alpha) + alpha)]
 
 
+# ReluGrad(gradients, features): the node TF's Relu gradient builds (in TF-written .meta files)
+register(OpDef("ReluGrad", lambda i, a: i[0] * (i[1] > 0),
+               lambda i, o, g, a: [g[0] * (i[1] > 0), np.zeros_like(i[1])], same_shape))
 register(OpDef("LeakyRelu", _leaky, _leaky_grad, same_shape, attrs=("T", "alpha")))
 register(OpDef("Softmax", lambda i, a: _softmax(i[0]),
                lambda i, o, g, a: [o[0] * (g[0] - (g[0] * o[0]).sum(-1, keepdims=True))],
@@ -71,6 +74,10 @@ register(OpDef("LogSoftmax", lambda i, a: _log_softmax(i[0]),
 
 def _bias_axis(x, attrs):
     return 1 if as_str(attrs.get("data_format", "NHWC")) == "NCHW" else x.ndim - 1
+
+
+def _bias_axis_of_shape(shape, attrs):
+    return 1 if as_str(attrs.get("data_format", "NHWC")) == "NCHW" else len(shape) - 1
 
 
 def _bias_add(inputs, attrs):
@@ -264,3 +271,67 @@ def _fused_bn_shape(shapes, attrs):
 
 register(OpDef("FusedBatchNorm", _fused_bn, _fused_bn_grad, _fused_bn_shape, num_outputs=5,
                attrs=("T", "epsilon", "data_format", "is_training")))
+
+
+# FusedBatchNormV3 (what TF's tf.layers.batch_normalization builds) keeps TF's CPU outputs:
+# reserve_space_1/2 are the mean and the biased variance the normalization used, and an
+# exponential_avg_factor f != 1 blends the batch statistics into the given mean / variance.
+
+
+def _fused_bn_v3(inputs, attrs):
+    x, _, _, mean, var = inputs
+    y, batch_mean, unbiased, used_mean, _ = _fused_bn(inputs, attrs)
+    if attrs.get("is_training", True):
+        used_var = x.var(axis=tuple(range(x.ndim - 1)))
+        f = attrs.get("exponential_avg_factor", 1.0)
+        if f != 1.0 and mean.size:
+            batch_mean = (1 - f) * mean + f * batch_mean
+            unbiased = (1 - f) * var + f * unbiased
+    else:
+        used_var = var
+    return y, batch_mean, unbiased, used_mean, used_var, np.zeros(0, x.dtype)
+
+
+def _bn_backprop(g, x, scale, mean, var, eps, training):
+    """(dx, dscale, doffset) of batch normalization with statistics ``mean``, ``var``."""
+    axes = tuple(range(x.ndim - 1))
+    inv = 1 / np.sqrt(var + np.asarray(eps, x.dtype))
+    xhat = (x - mean) * inv
+    dscale, doffset = (g * xhat).sum(axis=axes), g.sum(axis=axes)
+    if not training:
+        return g * (scale * inv), dscale, doffset
+    n = x.size // x.shape[-1]
+    return (scale * inv) * (g - doffset / n - xhat * (dscale / n)), dscale, doffset
+
+
+def _fused_bn_v3_grad(inputs, outputs, grads, attrs):
+    x, scale = inputs[0], inputs[1]
+    dx, dscale, doffset = _bn_backprop(grads[0], x, scale, outputs[3], outputs[4],
+                                       attrs.get("epsilon", 1e-3),
+                                       attrs.get("is_training", True))
+    return [dx, dscale, doffset, None, None]
+
+
+def _fused_bn_grad_v3(inputs, attrs):
+    g, x, scale, mean, var = inputs[:5]
+    dx, dscale, doffset = _bn_backprop(g, x, scale, mean, var, attrs.get("epsilon", 1e-3),
+                                       attrs.get("is_training", True))
+    empty = np.zeros(0, x.dtype)
+    return dx, dscale, doffset, empty, empty
+
+
+_BN_V3_ATTRS = ("T", "U", "epsilon", "exponential_avg_factor", "data_format", "is_training")
+register(OpDef("FusedBatchNormV3", _fused_bn_v3, _fused_bn_v3_grad,
+               lambda s, a: [*_fused_bn_shape(s, a), (0,)], num_outputs=6,
+               attrs=_BN_V3_ATTRS))
+# the gradient kernels TF's Python gradients build (found in TF-written training graphs)
+register(OpDef("FusedBatchNormGradV3", _fused_bn_grad_v3, None,
+               lambda s, a: [s[1], *_fused_bn_shape(s[1:], a)[1:3], (0,), (0,)],
+               num_outputs=5, attrs=("T", "U", "epsilon", "data_format", "is_training")))
+register(OpDef("MaxPoolGrad",
+               lambda i, a: conv.max_pool_grad(i[0], i[1], i[2], *_pool_args(a)), None,
+               lambda s, a: [s[0]], attrs=_POOL_ATTRS))
+register(OpDef("BiasAddGrad",
+               lambda i, a: _bias_add_grad([i[0]], None, [i[0]], a)[1], None,
+               lambda s, a: [None if s[0] is None else (s[0][_bias_axis_of_shape(s[0], a)],)],
+               attrs=("T", "data_format")))

@@ -18,6 +18,7 @@ def _passthrough(op, sess):
 
 
 stateful("PlaceholderWithDefault", ("dtype", "shape"))(_passthrough)
+
 stateful("NoOp")(lambda op, sess: lambda ins: None)
 
 
@@ -241,7 +242,7 @@ def _generator(op, sess):
 def _random(sample):
     def make(op, sess):
         rng = _generator(op, sess)
-        np_type = op.attrs["dtype"].as_numpy_dtype
+        np_type = op.outputs[0].dtype.as_numpy_dtype
 
         def kernel(ins):
             return sample(rng, tuple(int(d) for d in np.asarray(ins[0]).reshape(-1))).astype(

@@ -117,7 +117,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
 @stateful("RandomUniformInt", ("seed", "seed2", "Tout", "T"))
 def _random_uniform_int(op, sess):
     rng = _generator(op, sess)
-    np_type = op.attrs["dtype"].as_numpy_dtype
+    np_type = op.outputs[0].dtype.as_numpy_dtype  # a NodeDef carries it as Tout
     return lambda ins: rng.integers(ins[1], ins[2], size=tuple(ins[0].tolist())).astype(np_type)
 
 

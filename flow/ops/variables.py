@@ -152,6 +152,25 @@ class Variable(TensorLike):
 VariableV1 = Variable
 
 
+def variable_from_proto(proto, graph, import_scope: str = "") -> Variable:
+    """The Variable a ``VariableDef`` describes, over ops already in ``graph`` (its names
+    prefixed ``import_scope/``), as TF's ``Variable(variable_def=..., import_scope=...)``."""
+    prefix = f"{import_scope}/" if import_scope else ""
+    var = Variable.__new__(Variable)
+    var._variable = graph.get_tensor_by_name(prefix + proto.variable_name)
+    if var._variable.op.type not in ("VariableV2", "Variable"):
+        raise ValueError(f"VariableDef names {proto.variable_name!r}, a "
+                         f"{var._variable.op.type} node, not a variable")
+    var._initializer_op = graph.get_operation_by_name(prefix + proto.initializer_name)
+    var._snapshot = (graph.get_tensor_by_name(prefix + proto.snapshot_name)
+                     if proto.snapshot_name else var._variable)
+    var._initial_value = (graph.get_tensor_by_name(prefix + proto.initial_value_name)
+                          if proto.initial_value_name else var._initializer_op.inputs[1])
+    var.trainable = proto.trainable
+    var.constraint = None
+    return var
+
+
 def _ref(ref) -> Tensor:
     if isinstance(ref, Variable):
         return ref._variable

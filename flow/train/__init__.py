@@ -15,6 +15,7 @@ from flow.train.learning_rate_decay import (
     piecewise_constant,
     polynomial_decay,
 )
+from flow.train.meta_graph_import import import_meta_graph
 from flow.train.moving_averages import ExponentialMovingAverage
 from flow.train.optimizers import (
     AdamOptimizer,
@@ -36,7 +37,7 @@ from flow.train.saver import (
     load_checkpoint,
 )
 
-__all__ = ["AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer",
+__all__ = ["import_meta_graph", "AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer",
            "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
            "Saver", "latest_checkpoint", "load_checkpoint", "list_variables",
            "get_checkpoint_state", "checkpoint_exists", "CheckpointReader",

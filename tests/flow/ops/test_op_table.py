@@ -73,6 +73,42 @@ def _bn_ref(x, scale, offset, mean, var, eps=1e-3, training=True):
             var * n / (n - 1) if training else var, mean, inv)
 
 
+def _bn_v3_ref(x, scale, offset, mean, var, eps=1e-3, training=True, exp_factor=1.0):
+    y, batch_mean, batch_var, used_mean, _ = _bn_ref(x, scale, offset, mean, var, eps, training)
+    used_var = x.var((0, 1, 2)) if training else var
+    if exp_factor != 1.0:
+        batch_mean = (1 - exp_factor) * mean + exp_factor * batch_mean
+        batch_var = (1 - exp_factor) * var + exp_factor * batch_var
+    return y, batch_mean, batch_var, used_mean, used_var, np.zeros(0)
+
+
+def _bn_backprop_ref(g, x, scale, mean, var, training, eps=1e-3):
+    """Batch norm's input gradients by the chain rule, written out (TF's FusedBatchNormGrad)."""
+    n = x.size // x.shape[-1]
+    inv = 1 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv
+    dscale, doffset = (g * xhat).sum((0, 1, 2)), g.sum((0, 1, 2))
+    dxhat = g * scale
+    if not training:
+        return dxhat * inv, dscale, doffset, np.zeros(0), np.zeros(0)
+    dx = inv / n * (n * dxhat - dxhat.sum((0, 1, 2)) - xhat * (dxhat * xhat).sum((0, 1, 2)))
+    return dx, dscale, doffset, np.zeros(0), np.zeros(0)
+
+
+POOLED = distinct(1, 4, 4, 1)
+
+
+def _max_pool_grad_ref(x, y, g):
+    """2x2/2 VALID max pool: each upstream value goes to its window's maximum."""
+    out = np.zeros_like(x)
+    for i in range(y.shape[1]):
+        for j in range(y.shape[2]):
+            window = x[0, 2 * i:2 * i + 2, 2 * j:2 * j + 2, 0]
+            a, b = np.unravel_index(np.argmax(window), (2, 2))
+            out[0, 2 * i + a, 2 * j + b, 0] = g[0, i, j, 0]
+    return out
+
+
 def _one_hot(idx, depth, axis=-1):
     out = np.zeros(idx.shape + (depth,))
     for k, v in np.ndenumerate(idx):
@@ -112,6 +148,7 @@ CASES: dict[str, list[Case]] = {
     "Relu6": [Case([np.array([-2.0, -0.5, 0.5, 3.0, 5.5, 6.5, 9.0])],
                    lambda x: np.minimum(np.maximum(x, 0), 6))],
     "Elu": [Case([away(*B)], lambda x: np.where(x > 0, x, np.exp(x) - 1))],
+    "ReluGrad": [Case([rnd(*B), away(*B)], lambda g, x: g * (x > 0))],
     "LeakyRelu": [Case([away(*B)], lambda x: np.where(x > 0, x, 0.3 * x), {"alpha": 0.3}),
                   Case([away(5)], lambda x: np.where(x > 0, x, 0.2 * x))],
     "Sigmoid": [Case([rnd(*B) * 4], lambda x: 1 / (1 + np.exp(-x)))],
@@ -249,6 +286,7 @@ CASES: dict[str, list[Case]] = {
     "StopGradient": [Case([rnd(*B)], lambda x: x)],
     "Shape": [Case([rnd(*B)], lambda x: i32([2, 3, 4])),
               Case([rnd(*B)], lambda x: np.array([2, 3, 4], np.int64), {"out_type": np.int64})],
+    "ShapeN": [Case([rnd(*B), rnd(4, 1)], lambda x, y: (i32([2, 3, 4]), i32([4, 1])))],
     "Size": [Case([rnd(*B)], lambda x: i32(24))],
     "Rank": [Case([rnd(*B)], lambda x: i32(3))],
     "Range": [Case([i32(1), i32(10), i32(3)], lambda a, b, c: i32([1, 4, 7])),
@@ -301,6 +339,28 @@ CASES: dict[str, list[Case]] = {
         Case([rnd(4, 2, 2, 3), pos(3), rnd(3), rnd(3), pos(3)],
              lambda *a: _bn_ref(*a, training=False), {"epsilon": 1e-3, "is_training": False},
              wrt=(0, 1, 2))],
+    "FusedBatchNormV3": [
+        Case([rnd(4, 2, 2, 3), pos(3), rnd(3), np.zeros(0), np.zeros(0)], _bn_v3_ref,
+             {"epsilon": 1e-3, "is_training": True}, wrt=(0, 1, 2)),
+        Case([rnd(4, 2, 2, 3), pos(3), rnd(3), rnd(3), pos(3)],
+             lambda *a: _bn_v3_ref(*a, exp_factor=0.25),
+             {"epsilon": 1e-3, "is_training": True, "exponential_avg_factor": 0.25},
+             wrt=(0, 1, 2)),
+        Case([rnd(4, 2, 2, 3), pos(3), rnd(3), rnd(3), pos(3)],
+             lambda *a: _bn_v3_ref(*a, training=False), {"epsilon": 1e-3, "is_training": False},
+             wrt=(0, 1, 2))],
+    "FusedBatchNormGradV3": [
+        Case([rnd(4, 2, 2, 3), rnd(4, 2, 2, 3), pos(3), rnd(3), pos(3), np.zeros(0)],
+             lambda g, x, s, m, v, r: _bn_backprop_ref(g, x, s, m, v, True),
+             {"epsilon": 1e-3, "is_training": True}),
+        Case([rnd(4, 2, 2, 3), rnd(4, 2, 2, 3), pos(3), rnd(3), pos(3), np.zeros(0)],
+             lambda g, x, s, m, v, r: _bn_backprop_ref(g, x, s, m, v, False),
+             {"epsilon": 1e-3, "is_training": False})],
+    "MaxPoolGrad": [
+        Case([POOLED, naive_pool(POOLED, (2, 2), (2, 2), "VALID", "max"), rnd(1, 2, 2, 1)],
+             _max_pool_grad_ref, {"ksize": [1, 2, 2, 1], **VALID2})],
+    "BiasAddGrad": [Case([rnd(*B)], lambda g: g.sum((0, 1))),
+                    Case([rnd(2, 4, 3)], lambda g: g.sum((0, 2)), {"data_format": "NCHW"})],
 }
 
 
@@ -389,7 +449,8 @@ def test_rows_without_gradient_are_the_expected_ones():
                 "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "Any", "All",
                 "ArgMax", "ArgMin", "OneHot", "ZerosLike", "OnesLike", "StopGradient", "Shape",
                 "Size", "Rank", "Range", "IsFinite", "InTopKV2", "TensorArrayV3",
-                "TensorArraySizeV3", *DEAD_VALUED}
+                "TensorArraySizeV3", "ShapeN", "FusedBatchNormGradV3", "MaxPoolGrad",
+                "BiasAddGrad", *DEAD_VALUED}
     assert no_grad == expected
 
 
