@@ -330,12 +330,13 @@ class BaseSession:
         if traced:
             tracing.record(run_metadata, stats)
         results = []
-        for slot, copy in zip(plan.fetch_slots, plan.copy, strict=True):
+        for k, (slot, copy) in enumerate(zip(plan.fetch_slots, plan.copy, strict=True)):
             r = None if slot < 0 else vals[slot]
             if r is DEAD:
                 raise errors.InvalidArgumentError(
-                    None, None, "Retval does not have value: the fetched tensor is on a "
-                    "branch of tf.cond that was not taken; fetch the cond's output instead.")
+                    None, None, f"Retval[{k}] does not have value: {flat[k].name} is on the "
+                    "side of a tf.cond (Switch) that this run did not take; fetch the cond's "
+                    "output instead.")
             if type(r) is np.ndarray:
                 if r.ndim == 0:
                     r = r[()]
