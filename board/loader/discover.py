@@ -211,11 +211,13 @@ class Tree:
                 seen.add(path)
             stack.extend(entry.subdirs)
 
-    def walk(self) -> None:
-        """Bring the whole tree up to date (the first pass, and the polling fallback)."""
+    def walk(self, relist: bool = False) -> None:
+        """Bring the whole tree up to date (the first pass, and the polling fallback). With
+        `relist`, every directory is listed again, whatever its mtime says (after a watched
+        directory was made again: a reused inode number and mtime can hide the new one)."""
         seen: set[str] = set()
         if os.path.isdir(self.root):
-            self._visit(self.root, seen, relist=False)
+            self._visit(self.root, seen, relist=relist)
         for path in [p for p in self._dirs if p not in seen]:
             self._forget(path)
 
@@ -232,8 +234,7 @@ class Tree:
             if os.path.isdir(path):
                 if path not in up.subdirs:
                     self._dirs[parent] = up._replace(subdirs=tuple(sorted((*up.subdirs, path))))
-                if path not in self._dirs:
-                    self._visit(path, None, relist=True)
+                self._visit(path, None, relist=True)  # new, or deleted and made again
             elif is_event_file(os.path.basename(path)) and os.path.isfile(path):
                 if path not in up.files:
                     self._dirs[parent] = up._replace(files=tuple(sorted((*up.files, path))))

@@ -119,6 +119,7 @@ class Loader:
         self._threads: list[threading.Thread] = []
         self._watcher: Watcher | None = None
         self._last_walk = -float("inf")
+        self._relist = False  # the next walk lists every directory again (see _start_watching)
         self.cycles = 0
         self.walks = 0  # cycles that walked every directory (the rest applied events)
         self._records_this_cycle = 0
@@ -186,11 +187,12 @@ class Loader:
             self.walks += 1
             self._last_walk = time.monotonic()
         touched: set[str] = set()
+        relisted, self._relist = self._relist, False
         for tree in self._trees:
             if isinstance(tree, ObjectTree):
                 self._list(tree)
             elif changed is None or not self._watcher.covers(os.path.realpath(tree.root)):
-                tree.walk()
+                tree.walk(relist=relisted)
             else:
                 tree.refresh(changed)
             added, removed = tree.take()
@@ -458,4 +460,5 @@ class Loader:
             wanted.update(tree.watch_roots())
         if self._watcher.sync(wanted):
             self._last_walk = -float("inf")
+            self._relist = True  # a directory watched anew may reuse the old one's inode
             self._wake.set()

@@ -58,6 +58,9 @@ class _Handler(FileSystemEventHandler):
         return path
 
     def on_any_event(self, event) -> None:
+        if isinstance(event, (DirDeletedEvent, DirMovedEvent)) and \
+                os.fsdecode(event.src_path) == self._real:
+            self._watcher.lost(self._real, self._alias)  # its watch ended with it
         paths = [self._known(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(self._known(event.dest_path))
@@ -76,6 +79,7 @@ class Watcher:
         # (real, alias) -> (watchdog's watch, (st_dev, st_ino) of the directory watched)
         self._watches: dict[tuple[str, str], tuple[object, tuple[int, int]]] = {}
         self.failed = False  # True once watching failed: the loader polls instead
+        self._lost: set[tuple[str, str]] = set()  # watched directories deleted or moved away
 
     def sync(self, wanted: dict[str, str]) -> bool:
         """Watch exactly `wanted` ({real directory: the path the tree knows it by}); a
@@ -86,8 +90,11 @@ class Watcher:
         if self.failed:
             return False
         changed = False
+        with self._lock:
+            lost, self._lost = self._lost, set()
         for key, (handle, ident) in list(self._watches.items()):
-            if wanted.get(key[0]) != key[1] or _identity(key[0]) != ident:
+            # A directory made again can reuse the inode number: its deletion says it all.
+            if wanted.get(key[0]) != key[1] or _identity(key[0]) != ident or key in lost:
                 del self._watches[key]
                 changed = True
                 try:
@@ -118,6 +125,11 @@ class Watcher:
     def covers(self, real: str) -> bool:
         """Whether the directory `real` is watched."""
         return any(r == real for r, _ in self._watches)
+
+    def lost(self, real: str, alias: str) -> None:
+        """The watched directory `real` was deleted or moved away: watch it anew."""
+        with self._lock:
+            self._lost.add((real, alias))
 
     def report(self, paths: list[str]) -> None:
         with self._lock:
