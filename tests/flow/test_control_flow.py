@@ -4,6 +4,7 @@ GraphDef."""
 
 import numpy as np
 import pytest
+from flowkit import numeric_grad
 
 import flow as tf
 from flow.core import errors
@@ -11,17 +12,6 @@ from flow.kernels.control_flow import DEAD
 from flow.kernels.table import OPS
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
-
-
-def numeric_grad(sess, loss, x, value, feed, eps=1e-6):
-    grad = np.zeros_like(value)
-    for idx in np.ndindex(value.shape):
-        up, down = value.copy(), value.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        grad[idx] = (sess.run(loss, {**feed, x: up}) - sess.run(loss, {**feed, x: down})) / (
-            2 * eps)
-    return grad
 
 
 def test_only_the_taken_branch_runs():

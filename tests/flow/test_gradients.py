@@ -2,23 +2,11 @@
 
 import numpy as np
 import pytest
+from flowkit import numeric_grad
 
 import flow as tf
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
-
-
-
-def numeric_grad(sess, loss, x, value, feed, eps=1e-6):
-    """Central differences of scalar ``loss`` with respect to placeholder ``x`` at ``value``."""
-    grad = np.zeros_like(value)
-    for idx in np.ndindex(value.shape):
-        up, down = value.copy(), value.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        grad[idx] = (sess.run(loss, {**feed, x: up}) - sess.run(loss, {**feed, x: down})) / (
-            2 * eps)
-    return grad
 
 
 def test_gradients_of_a_small_graph_match_finite_differences():
