@@ -4,16 +4,14 @@ TensorBoard's own client): the same steps and values, per tag (SPEC §5 Loading)
 
 from __future__ import annotations
 
-import subprocess
 import time
 
-import grpc
 import pytest
 import tensorboardX
 from boardkit import Board
 from tensorboard import context
-from tensorboard.data import grpc_provider
-from tensorboard.data.server_ingester import get_server_binary
+
+from tests.rustkit import rust_data_server
 
 pytestmark = pytest.mark.compat
 
@@ -44,32 +42,15 @@ def logdir(tmp_path):
 
 
 def rust_scalars(logdir, tmp_path) -> dict[str, list[tuple[int, float]]]:
-    port_file = tmp_path / "port"
-    proc = subprocess.Popen(
-        [get_server_binary().path, f"--logdir={logdir}", "--reload=once", "--host=127.0.0.1",
-         "--port=0", f"--port-file={port_file}", "--die-after-stdin",
-         "--samples-per-plugin=scalars=all"], stdin=subprocess.PIPE)
-    try:
-        for _ in range(600):  # wait for the port file (bounded; no timing assertion)
-            text = port_file.read_text() if port_file.exists() else ""
-            if text.endswith("\n") or proc.poll() is not None:
+    with rust_data_server(logdir, tmp_path, "--samples-per-plugin=scalars=all") as provider:
+        ctx = context.RequestContext()
+        for _ in range(600):  # the server loads in the background: wait for every tag
+            got = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars",
+                                        downsample=100_000).get("run", {})
+            if len(got.get("loss", [])) >= 151 and len(got.get("eval/acc", [])) == 6:
                 break
             time.sleep(0.05)
-        assert proc.poll() is None, "the data server exited at startup"
-        addr = f"127.0.0.1:{int(text)}"
-        with grpc.insecure_channel(addr) as channel:
-            provider = grpc_provider.GrpcDataProvider(addr, grpc_provider.make_stub(channel))
-            ctx = context.RequestContext()
-            for _ in range(600):  # the server loads in the background: wait for every tag
-                got = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars",
-                                            downsample=100_000).get("run", {})
-                if len(got.get("loss", [])) >= 151 and len(got.get("eval/acc", [])) == 6:
-                    break
-                time.sleep(0.05)
-        return {tag: [(p.step, p.value) for p in points] for tag, points in got.items()}
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
+    return {tag: [(p.step, p.value) for p in points] for tag, points in got.items()}
 
 
 def test_restart_without_session_start_matches_tensorboards_rust_loader(logdir, tmp_path):

@@ -8,18 +8,15 @@ with TensorBoard's own client (``GrpcDataProvider``).
 import io
 import math
 import struct
-import subprocess
 import time
 
-import grpc
 import numpy as np
 import pytest
 from PIL import Image
 from tensorboard import context
-from tensorboard.data import grpc_provider
-from tensorboard.data.server_ingester import get_server_binary
 
 import writer
+from tests.rustkit import rust_data_server
 from writer.proto import graph_pb2
 
 pytestmark = pytest.mark.compat
@@ -49,28 +46,9 @@ def logdir(tmp_path):
 
 @pytest.fixture
 def provider(logdir, tmp_path):
-    binary = get_server_binary()
-    port_file = tmp_path / "port"
-    proc = subprocess.Popen(
-        [binary.path, f"--logdir={logdir[0]}", "--reload=once", "--host=127.0.0.1", "--port=0",
-         f"--port-file={port_file}", "--die-after-stdin", "--checksum",
-         "--samples-per-plugin=scalars=all,images=all,histograms=all"],
-        stdin=subprocess.PIPE,
-    )
-    try:
-        for _ in range(600):  # wait for the port file (bounded; no timing assertion)
-            text = port_file.read_text() if port_file.exists() else ""
-            if text.endswith("\n") or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the data server exited at startup"
-        addr = f"127.0.0.1:{int(text)}"
-        channel = grpc.insecure_channel(addr)
-        yield grpc_provider.GrpcDataProvider(addr, grpc_provider.make_stub(channel))
-        channel.close()
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
+    with rust_data_server(logdir[0], tmp_path, "--checksum",
+                          "--samples-per-plugin=scalars=all,images=all,histograms=all") as p:
+        yield p
 
 
 def wait_until_loaded(provider, ctx):
