@@ -47,12 +47,13 @@ def _print_v2(op, sess):
     """``tf.print``: the op has no output; it writes its template with the inputs' values."""
     template, stream, sep, end = (op.attrs["_template"], op.attrs["_stream"], op.attrs["_sep"],
                                   op.attrs["end"])
+    name = op.attrs["output_stream"]
     summarize = op.attrs.get("_summarize", 3)
 
     def kernel(ins):
         parts = [ins[piece] if isinstance(piece, int) else piece for piece in template]
         text = sep.join(p if isinstance(p, str) else _tf_format(p, summarize) for p in parts)
-        print(text, end=end, file=stream)
+        print(text, end=end, file=stream or getattr(sys, name))
 
     return kernel
 

@@ -21,7 +21,8 @@ def Print(input_, data, message=None, first_n=None, summarize=None, name=None): 
 def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """``tf.print``: an op (run it, or make others depend on it) that prints ``inputs`` to
     ``output_stream`` (standard error by default, as TF's), or any object with ``write``."""
-    output_stream = sys.stderr if output_stream is None else output_stream
+    if output_stream is None:
+        output_stream = sys.stderr
     if not callable(getattr(output_stream, "write", None)):
         raise ValueError(f"output_stream {output_stream!r} is not supported; use sys.stdout, "
                          f"sys.stderr or an open file.")
@@ -32,8 +33,11 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
             tensors.append(convert_to_tensor(item))
         else:
             template.append(str(item))
-    attrs = {"output_stream": "stdout" if output_stream is sys.stdout else "stderr", "end": end,
-             "_template": template, "_stream": output_stream, "_sep": sep,
+    # The standard streams are named, as in TF, and looked up when the op runs (so a stream
+    # swapped in later, e.g. by a test's capture, gets the output); other objects are kept.
+    named = {id(sys.stdout): "stdout", id(sys.stderr): "stderr"}.get(id(output_stream))
+    attrs = {"output_stream": named or "stderr", "end": end, "_template": template,
+             "_stream": None if named else output_stream, "_sep": sep,
              "_summarize": summarize}
     return get_default_graph().create_op("PrintV2", tensors, attrs, name or "PrintV2",
                                          [], [])

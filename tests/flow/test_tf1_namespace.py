@@ -4,6 +4,7 @@ does not implement."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -159,6 +160,18 @@ def test_print_ops_write_to_stderr(capfd):
     err = capfd.readouterr().err
     assert err.count("x and 7: ") == 1 and "x and 7: [1.0 2.0...]7" in err
     assert "sum: 10" in err
+
+
+def test_print_finds_the_standard_stream_when_it_runs(monkeypatch):
+    p = tf.print("built before the swap:", tf.constant(3), output_stream=sys.stdout)
+    q = tf.print("to stderr")
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    with tf.Session() as sess:
+        sess.run([p, q])
+    assert out.getvalue() == "built before the swap: 3\n" and err.getvalue() == "to stderr\n"
+    assert p.node_def.attr["output_stream"].s == b"stdout"
 
 
 def test_summary_text_is_a_string_tensor_for_the_text_plugin():
