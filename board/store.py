@@ -55,6 +55,19 @@ class ScalarSnapshot(NamedTuple):
     generation: int  # changes whenever the series does (a key for response caches)
 
 
+class TextStep(NamedTuple):
+    """One step of a text tag as stored: the TextItem's fields and the event file it came
+    from (so deleting that file drops it, as with images and histograms)."""
+
+    tag: str
+    step: int
+    wall_time: float
+    shape: tuple[int, ...]
+    values: tuple[str, ...]
+    problem: str | None
+    path: str
+
+
 class ImageSample(NamedTuple):
     index: int
     width: int
@@ -251,7 +264,7 @@ class RunData:
         self.scalars: dict[str, ScalarSeries] = {}
         self.images: dict[str, dict[int, ImageStep]] = {}
         self.histograms: dict[str, dict[int, HistogramStep]] = {}
-        self.texts: dict[str, dict[int, TextItem]] = {}
+        self.texts: dict[str, dict[int, TextStep]] = {}
         self.hparams = RunHParams()
         self.last_path: dict[tuple[str, str], str] = {}  # (plugin, tag) -> last writer
         self.graph: bytes | None = None
@@ -269,7 +282,8 @@ class RunData:
                 "name": self.name,
                 "tags": {"scalars": sorted(t for t, s in self.scalars.items() if s.n),
                          "images": sorted(t for t, s in self.images.items() if s),
-                         "histograms": sorted(t for t, s in self.histograms.items() if s)},
+                         "histograms": sorted(t for t, s in self.histograms.items() if s),
+                         "text": sorted(t for t, s in self.texts.items() if s)},
                 "has_graph": self.graph is not None,
                 "corrupt_records": self.corrupt_records,
                 "dropped_image_samples": self.dropped_samples,
@@ -289,15 +303,16 @@ class RunData:
         if message not in self.errors:
             self.errors.append(message)
 
-    def add_extras(self, items: list) -> list[tuple[str, str, int]]:
-        """Take TextItem / HParamsItem `items` (SPEC §5b): every text step is kept, hparams
+    def add_extras(self, items: list, path: str) -> list[tuple[str, str, int]]:
+        """Take TextItem / HParamsItem `items` read from `path` (SPEC §5b): every text step
+        is kept (with its file), hparams
         data updates the run's RunHParams; what is wrong with the bytes becomes one line in
         `errors` per tag and problem. Returns the (plugin, tag, step) changes to announce."""
         text_steps: dict[str, int] = {}
         changes = []
         for item in items:
             if type(item) is TextItem:
-                self.texts.setdefault(item.tag, {})[item.step] = item
+                self.texts.setdefault(item.tag, {})[item.step] = TextStep(*item, path)
                 text_steps[item.tag] = max(item.step, text_steps.get(item.tag, item.step))
                 if item.problem:
                     self.note_error(f"text {item.tag!r}: {item.problem}")
@@ -326,7 +341,7 @@ class RunData:
     def drop_path(self, path: str) -> int:
         """Drop everything that came from the event file `path`."""
         dropped = sum(series.drop_path(path) for series in self.scalars.values())
-        for table in (self.images, self.histograms):
+        for table in (self.images, self.histograms, self.texts):
             for by_step in table.values():
                 dropped += _drop_steps(by_step, lambda e: e.path != path)
         if self.graph_path == path:
@@ -415,7 +430,7 @@ class Store:
                 data.graph, data.graph_path = update.graph, path
                 data.graph_version += 1
                 self._note(run, "graphs", "", update.graph_step)
-            for plugin, tag, step in data.add_extras(update.extras):
+            for plugin, tag, step in data.add_extras(update.extras, path):
                 self._note(run, plugin, tag, step)
             data.corrupt_records += update.corrupt
             data.dropped_samples += update.dropped_samples
@@ -541,7 +556,7 @@ class Store:
                 return None
             return [by_step[s] for s in sorted(by_step)]
 
-    def texts(self, run: str, tag: str) -> list[TextItem] | None:
+    def texts(self, run: str, tag: str) -> list[TextStep] | None:
         with self._lock:
             data = self._runs.get(run)
             by_step = data.texts.get(tag) if data else None

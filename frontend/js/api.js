@@ -105,6 +105,9 @@ export function imageUrl(run, tag, step, index) {
 export const fetchHistograms = (run, tag, opts) =>
   getJson("api/histograms", { run, tag }, opts);
 
+/** GET /api/text → {run, tag, steps: [{step, wall_time, shape, html, notes}]}. */
+export const fetchText = (run, tag, opts) => getJson("api/text", { run, tag }, opts);
+
 /** GET /api/graph → {run, nodes: [...], edges: [...]}. */
 export function fetchGraph(run, expand, opts) {
   return getJson("api/graph", { run, expand: expand.join(",") }, opts);

@@ -27,15 +27,17 @@ import { loadPlotly } from "./plots.js";
 import { initSettings, syncSettings } from "./settings.js";
 import { state, subscribe, update } from "./state.js";
 import { showEmpty } from "./empty.js";
+import { onTextData, reloadText, renderText } from "./text_view.js";
 
-const TABS = ["scalars", "images", "histograms", "graphs"];
+const TABS = ["scalars", "images", "histograms", "text", "graphs"];
 const RENDER = {
   scalars: renderScalars,
   images: renderImages,
   histograms: renderHistograms,
   graphs: renderGraph,
+  text: renderText,
 };
-const KIND = { scalars: "scalars", images: "images", histograms: "histograms" };
+const KIND = { scalars: "scalars", images: "images", histograms: "histograms", text: "text" };
 
 let runsBody = null; // last /api/runs body
 let loadedOnce = false;
@@ -75,10 +77,16 @@ function hasHistograms() {
   return knownRuns().some((run) => run.tags?.histograms?.length);
 }
 
+function hasText() {
+  return knownRuns().some((run) => run.tags?.text?.length);
+}
+
 /** Show the selected tab, its settings panel, and render it. */
 function renderTab() {
-  const tab = state.tab === "histograms" && !hasHistograms() && loadedOnce ? "scalars" : state.tab;
+  let tab = state.tab === "histograms" && !hasHistograms() && loadedOnce ? "scalars" : state.tab;
+  if (tab === "text" && !hasText() && loadedOnce) tab = "scalars";
   byId("tab-histograms").hidden = !hasHistograms();
+  byId("tab-text").hidden = !hasText();
   for (const name of TABS) {
     const button = byId(`tab-${name}`);
     const selected = name === tab;
@@ -158,6 +166,7 @@ function onStreamMessage(message) {
     onCustomChartData(message);
   } else if (message.plugin === "images") onImageData(message);
   else if (message.plugin === "histograms") onHistogramData(message);
+  else if (message.plugin === "text") onTextData(message);
   else if (message.plugin === "graphs") {
     forgetNames(message.run);
     if (!run?.has_graph) refreshRuns();
@@ -214,6 +223,7 @@ function main() {
     reloadScalars();
     reloadImages();
     reloadHistograms();
+    reloadText();
     if (state.tab === "graphs") renderGraph(byId("view-graphs"), { force: true });
   });
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {

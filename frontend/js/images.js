@@ -7,8 +7,8 @@ import { el } from "./dom.js";
 import { CardSet, LiveCard } from "./live_card.js";
 import { state } from "./state.js";
 
-
-function formatTime(seconds) {
+/** A wall time (seconds) as a short local date and time. */
+export function formatTime(seconds) {
   return new Date(seconds * 1000).toLocaleString(undefined, {
     month: "short",
     day: "numeric",

@@ -29,7 +29,7 @@ const DEFAULTS = Object.freeze({
   chart: [],
 });
 
-const TABS = ["scalars", "images", "histograms", "graphs"];
+const TABS = ["scalars", "images", "histograms", "text", "graphs"];
 const XAXES = ["step", "relative", "wall"];
 const HISTMODES = ["offset", "distribution"];
 const TOOLTIP_SORTS = ["value", "nearest", "name"];

@@ -85,7 +85,7 @@ def test_runs_lists_tags_graph_and_counts(board):
     assert names == ["eval", "graph_run", "train"]
     train = body["runs"][2]
     assert train["tags"] == {"scalars": ["acc/top1", "loss"], "images": ["sample"],
-                             "histograms": ["weights"]}
+                             "histograms": ["weights"], "text": []}
     assert train["has_graph"] is False and train["corrupt_records"] == 0
     assert isinstance(train["last_wall_time"], float)
     assert body["runs"][1]["has_graph"] is True

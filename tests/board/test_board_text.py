@@ -195,3 +195,26 @@ def test_every_writers_text_reads_as_tensorboard_reads_it(writer, board_factory)
                 for s in steps]
             for step in board.json("/api/text", params={"run": run, "tag": tag})["steps"]:
                 assert audit(step["html"]) == []
+
+
+def test_a_deleted_event_file_takes_its_text(tmp_path, board_factory):
+    """Text goes with its event file, as scalars, images and histograms do; the run's other
+    file keeps its own text, and /api/runs lists text tags with the others."""
+    old = write_events(tmp_path / "r" / "events.out.tfevents.1.h",
+                       event(step=0, summary=summary.text("notes", "old file")),
+                       event(step=0, summary=summary.text("gone", "only here")))
+    write_events(tmp_path / "r" / "events.out.tfevents.2.h",
+                 event(step=5, summary=summary.text("notes", "new file")))
+    board = board_factory(tmp_path).load()
+    (run,) = board.json("/api/runs")["runs"]
+    assert run["tags"]["text"] == ["gone", "notes"]
+    steps = board.json("/api/text", params={"run": "r", "tag": "notes"})["steps"]
+    assert [s["step"] for s in steps] == [0, 5]
+    old.unlink()
+    board.load()
+    (run,) = board.json("/api/runs")["runs"]
+    assert run["tags"]["text"] == ["notes"]
+    steps = board.json("/api/text", params={"run": "r", "tag": "notes"})["steps"]
+    assert [(s["step"], s["html"]) for s in steps] == [(5, "<p>new file</p>\n")]
+    assert board.get("/api/text", params={"run": "r", "tag": "gone"}).status_code == 404
+    assert board.json("/data/plugin/text/tags") == {"r": ["notes"]}

@@ -2,12 +2,14 @@
 
     .venv/bin/python -m tests.browser.make_screenshots [--logdir logs] [--out docs] [--dark]
     .venv/bin/python -m tests.browser.make_screenshots --many-runs   # 1000 runs only
+    .venv/bin/python -m tests.browser.make_screenshots --text        # the Text tab only
 
 Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `make run`
 serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
 and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
 tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
-the dark theme) from headless Debian chromium. `--many-runs` instead serves 1000 runs × 10
+the dark theme) and the Text tab (docs/screenshot-text.png: the three CNN runs' notes, one
+moved back to its first step) from headless Debian chromium. `--many-runs` instead serves 1000 runs × 10
 tags × 100 steps (tests/browser/logdirs.py) and saves docs/screenshot-many-runs.png: the
 capped selection's note and the run list.
 """
@@ -55,6 +57,8 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
         saved.append(out / "screenshot-images.png")
         page.screenshot(path=saved[-1])
 
+        saved.append(shoot_text(page, url, out))
+
         tools = browser.new_page(viewport=VIEWPORT, color_scheme=color_scheme,
                                  device_scale_factor=1)
         saved.extend(shoot_card_tools(tools, url, out))
@@ -78,6 +82,28 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
 
 
 PIN, CUSTOM = "loss", "^(d_loss|g_loss)$"
+TEXT_RUN = "mnist_like_cnn"  # its notes: the hyperparameters at step 0, results at the end
+
+
+def shoot_text(page, url: str, out: Path) -> Path:
+    """The Text tab: every CNN run's notes, one run's slider moved back to step 0."""
+    page.goto(url + "#tab=text&tags=^notes$")
+    block = f'.text-run[data-tag="notes"][data-run="{TEXT_RUN}"]'
+    page.wait_for_selector(f'{block}[data-state="drawn"]', timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.text-run')]"
+        ".every((b) => b.dataset.state === 'drawn')",
+        timeout=TIMEOUT,
+    )
+    page.eval_on_selector(
+        f"{block} input[type=range]",
+        "(i) => { i.value = '0'; i.dispatchEvent(new Event('input', {bubbles: true})); }",
+    )
+    page.wait_for_selector(f'{block}[data-step="0"]', timeout=TIMEOUT)
+    page.wait_for_timeout(200)
+    path = out / "screenshot-text.png"
+    page.screenshot(path=path)
+    return path
 
 
 def hover(page, card: str, at: float) -> None:
@@ -136,6 +162,15 @@ def shoot_many_runs(out: Path, color_scheme: str) -> Path:
     return out / "screenshot-many-runs.png"
 
 
+def shoot_text_only(url: str, out: Path, color_scheme: str) -> Path:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport=VIEWPORT, color_scheme=color_scheme, device_scale_factor=1)
+        path = shoot_text(page, url, out)
+        browser.close()
+    return path
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", type=Path, default=ROOT / "logs", help="demo logdir")
@@ -143,6 +178,8 @@ def main(argv=None) -> None:
     parser.add_argument("--dark", action="store_true", help="dark color scheme")
     parser.add_argument("--many-runs", action="store_true",
                         help="only the 1000-run screenshot (docs/screenshot-many-runs.png)")
+    parser.add_argument("--text", action="store_true",
+                        help="only the Text tab (docs/screenshot-text.png)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.many_runs:
@@ -153,8 +190,12 @@ def main(argv=None) -> None:
 
     make_demo(args.logdir)
     board = Board(args.logdir).wait_loaded()
+    scheme = "dark" if args.dark else "light"
     try:
-        for path in shoot(board.url, args.out, "dark" if args.dark else "light"):
+        if args.text:
+            print(shoot_text_only(board.url, args.out, scheme))
+            return
+        for path in shoot(board.url, args.out, scheme):
             print(path)
     finally:
         board.stop()
