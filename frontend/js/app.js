@@ -160,7 +160,7 @@ function onStreamMessage(message) {
   else if (message.plugin === "histograms") onHistogramData(message);
   else if (message.plugin === "graphs") {
     forgetNames(message.run);
-    if (!run?.has_graph) refreshRuns();
+    if (!run?.has_graph || message.tag) refreshRuns(); // a tag: a new traced Session.run
     if (state.tab === "graphs" && byId("graph-run").value === message.run) {
       renderGraph(byId("view-graphs"), { force: true });
     }
