@@ -21,6 +21,7 @@ let totals = null; // {key, byNode: Map id -> {compute, memory, ops}, matched, u
 
 /** "1.23 ms" from microseconds. */
 export function formatMicros(us) {
+  if (us === 0) return "0 µs";
   if (us >= 1e6) return `${(us / 1e6).toPrecision(3)} s`;
   if (us >= 1e3) return `${(us / 1e3).toPrecision(3)} ms`;
   return `${us.toPrecision(3)} µs`;

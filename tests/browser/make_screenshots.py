@@ -7,7 +7,9 @@ Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `
 serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
 and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
 tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
-the dark theme) from headless Debian chromium. `--many-runs` instead serves 1000 runs × 10
+the dark theme) from headless Debian chromium, and docs/screenshot-graphs-trace.png: the
+lstm_digits graph coloured by the compute time of its traced step (`--trace` saves only
+that one). `--many-runs` instead serves 1000 runs × 10
 tags × 100 steps (tests/browser/logdirs.py) and saves docs/screenshot-many-runs.png: the
 capped selection's note and the run list.
 """
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1440, "height": 900}
 TIMEOUT = 30_000
 GRAPH_RUN, GRAPH_SCOPE, GRAPH_NODE = "mnist_like_cnn/train", "conv1", "conv1/Conv2D"
+TRACE_RUN, TRACE_NODE = "lstm_digits", "strided_slice"
 
 
 def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
@@ -66,6 +69,7 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
         page.wait_for_timeout(300)
         saved.append(out / "screenshot-graphs.png")
         page.screenshot(path=saved[-1])
+        saved.append(shoot_trace(page, url, out))
 
         dark = browser.new_page(viewport=VIEWPORT, color_scheme="dark", device_scale_factor=1)
         dark.goto(url + f"#tags=^(loss|accuracy|d_loss|g_loss)$&pin={PIN}")
@@ -78,6 +82,20 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
 
 
 PIN, CUSTOM = "loss", "^(d_loss|g_loss)$"
+
+
+def shoot_trace(page, url: str, out: Path) -> Path:
+    """The LSTM graph coloured by the compute time of its traced step, one op selected."""
+    page.goto(url + f"#tab=graphs&grun={TRACE_RUN}")
+    page.wait_for_selector(f'.node[data-id="{TRACE_NODE}"]', timeout=TIMEOUT)
+    page.wait_for_selector("#graph-session-field:not([hidden])", timeout=TIMEOUT)
+    page.select_option("#graph-color", "compute")
+    page.wait_for_selector(".node.stat-filled", timeout=TIMEOUT)
+    page.click(f'.node[data-id="{TRACE_NODE}"]')
+    page.wait_for_timeout(300)
+    path = out / "screenshot-graphs-trace.png"
+    page.screenshot(path=path)
+    return path
 
 
 def hover(page, card: str, at: float) -> None:
@@ -141,6 +159,8 @@ def main(argv=None) -> None:
     parser.add_argument("--logdir", type=Path, default=ROOT / "logs", help="demo logdir")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs")
     parser.add_argument("--dark", action="store_true", help="dark color scheme")
+    parser.add_argument("--trace", action="store_true",
+                        help="only the traced-step graph (docs/screenshot-graphs-trace.png)")
     parser.add_argument("--many-runs", action="store_true",
                         help="only the 1000-run screenshot (docs/screenshot-many-runs.png)")
     args = parser.parse_args(argv)
@@ -153,8 +173,18 @@ def main(argv=None) -> None:
 
     make_demo(args.logdir)
     board = Board(args.logdir).wait_loaded()
+    scheme = "dark" if args.dark else "light"
     try:
-        for path in shoot(board.url, args.out, "dark" if args.dark else "light"):
+        if args.trace:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                            headless=True)
+                page = browser.new_page(viewport=VIEWPORT, color_scheme=scheme,
+                                        device_scale_factor=1)
+                print(shoot_trace(page, board.url, args.out))
+                browser.close()
+            return
+        for path in shoot(board.url, args.out, scheme):
             print(path)
     finally:
         board.stop()
