@@ -49,6 +49,7 @@ _EVENT_LOG = 4096
 _GENERATION = itertools.count(1)  # a fresh number for every change to any series
 PLUGINS = ("scalars", "images", "histograms")
 MAX_RUN_METADATA_TAGS = 1000  # traced runs kept per run; later new tags get a note
+MAX_RUN_METADATA_OPS = 1_000_000  # op entries kept per run over all its traced runs
 
 
 class ScalarSnapshot(NamedTuple):
@@ -298,10 +299,15 @@ class RunData:
                 self.note_error(stats.problem)
             if stats.problem and not stats.nodes and not stats.devices:
                 continue  # undecodable: nothing to show
-            if stats.tag not in self.run_metadata and \
-                    len(self.run_metadata) >= MAX_RUN_METADATA_TAGS:
+            old = self.run_metadata.get(stats.tag)
+            if old is None and len(self.run_metadata) >= MAX_RUN_METADATA_TAGS:
                 self.note_error(f"more than {MAX_RUN_METADATA_TAGS} run metadata tags; "
-                                f"later ones (first: {stats.tag!r}) are not shown")
+                                "later ones are not shown")
+                continue
+            kept = sum(len(s.nodes) for s in self.run_metadata.values())
+            if kept - (len(old.nodes) if old else 0) + len(stats.nodes) > MAX_RUN_METADATA_OPS:
+                self.note_error(f"run metadata holds more than {MAX_RUN_METADATA_OPS} op "
+                                "timings in all; later tags are not shown")
                 continue
             self.run_metadata[stats.tag] = stats
             changes.append(("graphs", stats.tag, stats.step))

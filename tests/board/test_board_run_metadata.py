@@ -172,3 +172,25 @@ def test_summarize_is_bounded_and_never_raises():
     assert summarize("t", 0, 0.0, b"\xff" * 10).problem.startswith("run metadata 't'")
     nested = b"\x0a\x80\x01" + b"\x0a\x7e" * 63  # deep garbage
     assert summarize("t", 0, 0.0, nested).nodes == {}
+
+
+def test_tags_past_the_per_run_bounds_are_a_note(tmp_path, board_factory, monkeypatch):
+    from board import store
+
+    monkeypatch.setattr(store, "MAX_RUN_METADATA_TAGS", 2)  # the bounds, made small
+    monkeypatch.setattr(store, "MAX_RUN_METADATA_OPS", 3)
+    meta = config_pb2.RunMetadata()
+    dev = meta.step_stats.dev_stats.add(device="/device:CPU:0")
+    for name in ("a", "b"):
+        dev.node_stats.add(node_name=name, all_start_micros=1, all_end_rel_micros=1)
+    data = meta.SerializeToString()
+    write_events(tmp_path / "r" / "events.out.tfevents.1.h", _tagged(1, "s1", data),
+                 _tagged(2, "s2", data), _tagged(3, "s1", b""), _tagged(4, "s4", b""),
+                 _tagged(5, "s5", b""), _tagged(6, "s6", b""), _tagged(7, "s7", data))
+    board = board_factory(tmp_path).load()
+    (run,) = board.json("/api/runs")["runs"]
+    # s2 would make 4 op timings; the empty s1 replaces the first, s4 fits, s5 is a third tag
+    assert run["run_metadata"] == ["s1", "s4"]
+    assert run["errors"] == [  # one line per bound, however many tags it turns away
+        "run metadata holds more than 3 op timings in all; later tags are not shown",
+        "more than 2 run metadata tags; later ones are not shown"]
