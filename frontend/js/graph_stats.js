@@ -121,8 +121,10 @@ function totalsFor(graph) {
 /** The node showing op `name`: its outermost collapsed scope, or itself; null if absent. */
 function visibleId(name, nodes) {
   const parts = name.split("/");
-  for (let i = 1; i < parts.length; i += 1) {
-    const node = nodes.get(parts.slice(0, i).join("/"));
+  let prefix = "";
+  for (let i = 0; i < parts.length - 1; i += 1) {
+    prefix = i ? `${prefix}/${parts[i]}` : parts[i]; // linear in the name, however deep
+    const node = nodes.get(prefix);
     if (node?.kind === "scope") return node.id;
   }
   return nodes.has(name) ? name : null;

@@ -13,6 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from google.protobuf import text_format
+
+import flow as tf
 
 from .helpers import TIMEOUT
 
@@ -94,4 +97,17 @@ def test_session_run_colours_nodes_by_compute_time_and_memory(lstm_logdir, start
     page.wait_for_function("() => !document.querySelector('.node.stat-filled')",
                            timeout=TIMEOUT)
     assert page.locator(".stats-legend").count() == 0
+
+    # a step traced later, by another writer in the same run: the picker gets it live
+    url = f"{board.url.rstrip('/')}/data/plugin/graphs/run_metadata?run={RUN}&tag={TAG}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        meta = text_format.Parse(response.read().decode(), tf.RunMetadata())
+    writer = tf.summary.FileWriter(str(lstm_logdir / RUN))
+    writer.add_run_metadata(meta, "step9", 9)
+    writer.close()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#graph-session option')].length === 2",
+        timeout=TIMEOUT)
+    assert page.eval_on_selector_all("#graph-session option", "os => os.map(o => o.value)") \
+        == [TAG, "step9"]
     record.assert_clean()
