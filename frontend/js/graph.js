@@ -274,7 +274,7 @@ function drawEdge(edge, a, b) {
   return group;
 }
 
-function drawNode(node, fill) {
+function drawNode(node, stat) {
   const isScope = node.kind === "scope";
   const label = node.label ?? node.name.split("/").pop();
   const group = svg("g", {
@@ -301,11 +301,12 @@ function drawNode(node, fill) {
       svg("ellipse", { cx: 0, cy: 0, rx: w / 2, ry: h / 2 }),
       svg("text", { x: 0, y: 4, "text-anchor": "middle" }, label),
     );
-    group.append(svg("title", {}, `${node.name} (${node.op})`));
   }
-  if (fill) {
+  const what = isScope ? `${node.child_count} ops` : node.op;
+  group.append(svg("title", {}, `${node.name} (${what})${stat ? `\n${stat.note}` : ""}`));
+  if (stat) {
     group.classList.add("stat-filled");
-    group.firstChild.style.fill = fill;
+    group.firstChild.style.fill = stat.fill;
   }
   const activate = () => {
     select(node.id);

@@ -141,7 +141,8 @@ function mix(scale, f) {
   return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 }
 
-/** A function node -> fill color (null: keep the structure look), for the current mode. */
+/** A function node -> {fill, note} (null: keep the structure look), for the current mode;
+ * `note` is the node's numbers, for its hover title. */
 export function nodeFill(graph) {
   if (mode === "structure" || !current) return () => null;
   const { byNode } = totalsFor(graph);
@@ -151,7 +152,11 @@ export function nodeFill(graph) {
   return (node) => {
     const t = byNode.get(node.id);
     if (!t) return null;
-    return mix(scale, max > 0 ? Math.sqrt(t[field] / max) : 0);
+    const ops = node.kind === "scope" ? ` (${t.ops} ops)` : "";
+    return {
+      fill: mix(scale, max > 0 ? Math.sqrt(t[field] / max) : 0),
+      note: `${current.tag}: ${formatMicros(t.compute)}, ${formatBytes(t.memory)}${ops}`,
+    };
   };
 }
 

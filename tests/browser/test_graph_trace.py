@@ -76,6 +76,9 @@ def test_session_run_colours_nodes_by_compute_time_and_memory(lstm_logdir, start
     hot = hottest(board, "compute_micros")
     assert fill_of(page, hot) == HOT["compute"]  # the slowest node has the scale's end
     assert fill_of(page, "rnn").startswith("rgb(")  # a scope: the sum of its ops
+    title = page.text_content('.node[data-id="rnn"] > title')
+    assert re.search(rf"^rnn \(\d+ ops\)\n{TAG}: [\d.]+ (µs|ms|s), [\d.]+ (B|kB|MB) \(\d+ ops\)$",
+                     title), title
     others = page.eval_on_selector_all(
         ".node.stat-filled > :first-child", "es => es.map(e => e.style.fill)")
     assert len(set(others)) > 2  # a scale, not one colour
