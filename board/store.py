@@ -294,6 +294,7 @@ class RunData:
         """Keep the traced runs `items` (a later one under a tag replaces the earlier); bad
         bytes and tags past MAX_RUN_METADATA_TAGS become notes in `errors`."""
         changes = []
+        errors = len(self.errors)
         for stats in items:
             if stats.problem:
                 self.note_error(stats.problem)
@@ -311,6 +312,8 @@ class RunData:
                 continue
             self.run_metadata[stats.tag] = stats
             changes.append(("graphs", stats.tag, stats.step))
+        if len(self.errors) != errors:  # the run's listing changed: say so
+            changes.append(("runs", "", 0))
         return changes
 
     def tags(self, plugin: str) -> list[str]:

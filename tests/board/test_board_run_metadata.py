@@ -194,3 +194,18 @@ def test_tags_past_the_per_run_bounds_are_a_note(tmp_path, board_factory, monkey
     assert run["errors"] == [  # one line per bound, however many tags it turns away
         "run metadata holds more than 3 op timings in all; later tags are not shown",
         "more than 2 run metadata tags; later ones are not shown"]
+
+
+@pytest.mark.unit
+def test_a_note_alone_is_announced_to_the_page():
+    from board.store import Store, Update
+
+    store = Store()
+    store.add_run("r")
+    seq = store.version
+    update = Update("events.out.tfevents.1.h")
+    update.run_metadata.append(summarize("bad", 3, 1.0, b"\xff"))
+    store.apply("r", update)
+    assert [(c.run, c.plugin) for c in store.changes_since(seq)] == [("r", "runs")]
+    assert store.listing()[0][0]["errors"][0].startswith("run metadata 'bad' at step 3")
+    assert store.run_metadata_tags("r") == []
