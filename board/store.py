@@ -6,7 +6,8 @@
 - Images: an index of where each encoded image lives (file, record offset, value index,
   sample index, size, content type) per (run, tag, step); the bytes are read on demand.
 - Histograms: one row per (run, tag, step), bucket edges and counts as numpy arrays.
-- Graphs: the latest serialized GraphDef per run.
+- Graphs: the latest serialized GraphDef per run, and per traced Session.run (tagged run
+  metadata) only what the Graphs view colours by (board.run_metadata.RunStats).
 - Text: one row per (run, tag, step); hparams: a run's plugin data (board.runs_table).
 - Each scalar series keeps its Runs-table summary (board.runs_table.TagStats) current.
 
@@ -40,12 +41,15 @@ import numpy as np
 
 from writer.events import TextItem
 
+from .run_metadata import RunStats
 from .runs_table import RunHParams, TagStats
 
 _GROWTH = 1.5
 _EVENT_LOG = 4096
 _GENERATION = itertools.count(1)  # a fresh number for every change to any series
 PLUGINS = ("scalars", "images", "histograms")
+MAX_RUN_METADATA_TAGS = 1000  # traced runs kept per run; later new tags get a note
+MAX_RUN_METADATA_OPS = 1_000_000  # op entries kept per run over all its traced runs
 
 
 class ScalarSnapshot(NamedTuple):
@@ -113,7 +117,7 @@ class Update:
     """What one read of one event file adds to a run; `Store.apply` takes it in one step."""
 
     __slots__ = ("path", "scalars", "images", "histograms", "graph", "graph_step", "corrupt",
-                 "dropped_samples", "last_wall_time", "extras")
+                 "dropped_samples", "last_wall_time", "extras", "run_metadata")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -126,10 +130,12 @@ class Update:
         self.dropped_samples = 0  # image samples beyond the per-record cap
         self.last_wall_time: float | None = None
         self.extras: list = []  # TextItem / HParamsItem, in file order
+        self.run_metadata: list[RunStats] = []  # in file order
 
     def empty(self) -> bool:
         return not (self.scalars or self.images or self.histograms or self.graph is not None
-                    or self.corrupt or self.dropped_samples or self.extras)
+                    or self.corrupt or self.dropped_samples or self.extras
+                    or self.run_metadata)
 
 
 class ScalarSeries:
@@ -270,6 +276,7 @@ class RunData:
         self.graph: bytes | None = None
         self.graph_path: str | None = None
         self.graph_version = 0
+        self.run_metadata: dict[str, RunStats] = {}  # tag -> the traced run it names
         self.corrupt_records = 0
         self.dropped_samples = 0
         self.errors: list[str] = []
@@ -285,12 +292,43 @@ class RunData:
                          "histograms": sorted(t for t, s in self.histograms.items() if s),
                          "text": sorted(t for t, s in self.texts.items() if s)},
                 "has_graph": self.graph is not None,
+                "run_metadata": self.run_metadata_tags(),
                 "corrupt_records": self.corrupt_records,
                 "dropped_image_samples": self.dropped_samples,
                 "errors": list(self.errors),
                 "last_wall_time": self.last_wall_time,
             }
         return self.entry
+
+    def run_metadata_tags(self) -> list[str]:
+        """Tags of the traced runs, by step (then tag): "step9" before "step10"."""
+        return [s.tag for s in sorted(self.run_metadata.values(), key=lambda s: (s.step, s.tag))]
+
+    def add_run_metadata(self, items: list[RunStats]) -> list[tuple[str, str, int]]:
+        """Keep the traced runs `items` (a later one under a tag replaces the earlier); bad
+        bytes and tags past MAX_RUN_METADATA_TAGS become notes in `errors`."""
+        changes = []
+        errors = len(self.errors)
+        for stats in items:
+            if stats.problem:
+                self.note_error(stats.problem)
+            if stats.problem and not stats.nodes and not stats.devices:
+                continue  # undecodable: nothing to show
+            old = self.run_metadata.get(stats.tag)
+            if old is None and len(self.run_metadata) >= MAX_RUN_METADATA_TAGS:
+                self.note_error(f"more than {MAX_RUN_METADATA_TAGS} run metadata tags; "
+                                "later ones are not shown")
+                continue
+            kept = sum(len(s.nodes) for s in self.run_metadata.values())
+            if kept - (len(old.nodes) if old else 0) + len(stats.nodes) > MAX_RUN_METADATA_OPS:
+                self.note_error(f"run metadata holds more than {MAX_RUN_METADATA_OPS} op "
+                                "timings in all; later tags are not shown")
+                continue
+            self.run_metadata[stats.tag] = stats
+            changes.append(("graphs", stats.tag, stats.step))
+        if len(self.errors) != errors:  # the run's listing changed: say so
+            changes.append(("runs", "", 0))
+        return changes
 
     def tags(self, plugin: str) -> list[str]:
         if plugin == "scalars":
@@ -336,6 +374,8 @@ class RunData:
             for tag, by_step in table.items():
                 if tags is None or tag in tags:
                     dropped += _drop_steps(by_step, lambda e: e.step < step)
+        if tags is None:
+            dropped += _drop_steps(self.run_metadata, lambda e: e.step < step)
         return dropped
 
     def drop_path(self, path: str) -> int:
@@ -344,6 +384,7 @@ class RunData:
         for table in (self.images, self.histograms, self.texts):
             for by_step in table.values():
                 dropped += _drop_steps(by_step, lambda e: e.path != path)
+        dropped += _drop_steps(self.run_metadata, lambda e: e.path != path)
         if self.graph_path == path:
             self.graph, self.graph_path = None, None
             self.graph_version += 1
@@ -432,12 +473,14 @@ class Store:
                 self._note(run, "graphs", "", update.graph_step)
             for plugin, tag, step in data.add_extras(update.extras, path):
                 self._note(run, plugin, tag, step)
+            for plugin, tag, step in data.add_run_metadata(update.run_metadata):
+                self._note(run, plugin, tag, step)
             data.corrupt_records += update.corrupt
             data.dropped_samples += update.dropped_samples
             if update.last_wall_time is not None:
                 data.last_wall_time = max(data.last_wall_time or 0.0, update.last_wall_time)
             if not (update.scalars or update.images or update.histograms
-                    or update.graph is not None or update.extras):
+                    or update.graph is not None or update.extras or update.run_metadata):
                 self._note(run, "runs", "", 0)
         return dropped
 
@@ -575,6 +618,16 @@ class Store:
         with self._lock:
             data = self._runs.get(run)
             return None if data is None else (data.graph, data.graph_version)
+
+    def run_metadata(self, run: str, tag: str) -> RunStats | None:
+        with self._lock:
+            data = self._runs.get(run)
+            return None if data is None else data.run_metadata.get(tag)
+
+    def run_metadata_tags(self, run: str) -> list[str]:
+        with self._lock:
+            data = self._runs.get(run)
+            return [] if data is None else data.run_metadata_tags()
 
     def changes_since(self, seq: int) -> list[Change]:
         """Changes with seq > `seq` still in the log (oldest first)."""

@@ -1,6 +1,6 @@
 """The one demo generator: `make run`, the tests and the benchmarks all call this.
 
-Runs the three examples at fast settings into one logdir (in parallel, one process each)::
+Runs the examples at fast settings into one logdir (in parallel, one process each)::
 
     <logdir>/blog_basics                 the blog post's snippets (+ blog_basics/no_global_step)
     <logdir>/mnist_like_cnn              CNN on digits (lr 0.01): hyperparameters, notes
@@ -9,6 +9,8 @@ Runs the three examples at fast settings into one logdir (in parallel, one proce
     <logdir>/cnn_lr=0.003, cnn_lr=0.03   the same CNN at two more learning rates, shorter
                                          (something to compare in the Runs table)
     <logdir>/dcgan_digits                DCGAN: d_loss_real, d_loss_fake, d_loss, g_loss, G
+    <logdir>/lstm_digits                 LSTM on digit rows: loss/accuracy, kernel histogram,
+                                         graph, one traced step (Graphs: session run step50)
 
 A complete demo is marked by ``<logdir>/.numboard-demo.json``; a later call with the same
 settings reuses it instead of training again (``--force`` rewrites it). Folders of an earlier
@@ -38,6 +40,7 @@ EXAMPLES: dict[str, list[str]] = {
     "blog_basics": ["--steps", "100"],
     "mnist_like_cnn": ["--steps", "200", "--eval_every", "10", "--checkpoint_every", "50"],
     "dcgan_digits": ["--steps", "800", "--sample_every", "40"],
+    "lstm_digits": ["--steps", "150", "--eval_every", "10", "--trace_step", "50"],
     "cnn_lr=0.003": ["--steps", "100", "--eval_every", "10", "--checkpoint_every", "100",
                      "--learning_rate", "0.003"],
     "cnn_lr=0.03": ["--steps", "100", "--eval_every", "10", "--checkpoint_every", "100",

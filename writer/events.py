@@ -12,8 +12,9 @@ Event into a list of items, one per thing it carries, whatever wrote it:
 - text: DT_STRING tensors of any rank under plugin ``text`` (TF1/TF2 ``tf.summary.text``,
   torch/tensorboardX ``add_text``), decoded as UTF-8 (bad bytes replaced, and said so);
 - hparams: the plugin content of values under plugin ``hparams`` (``writer.hparams``);
-- graphs (``graph_def`` and the graph inside ``meta_graph_def``), SessionLog.START and the
-  ``file_version`` record.
+- graphs (``graph_def`` and the graph inside ``meta_graph_def``), ``tagged_run_metadata``
+  (one traced ``Session.run``, its RunMetadata bytes kept as written), SessionLog.START and
+  the ``file_version`` record.
 
 TF1's ``FileWriter`` keeps the summary metadata only on the first value of each tag, so
 :func:`normalize` can be given a ``plugins`` dict (tag → plugin name) that it consults and
@@ -35,7 +36,7 @@ __all__ = [
     "EventParseError", "parse_event", "normalize", "image_bytes",
     "tensor_values", "string_values",
     "ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem", "FileVersionItem",
-    "TextItem", "HParamsItem",
+    "TextItem", "HParamsItem", "RunMetadataItem",
 ]
 
 
@@ -95,6 +96,13 @@ class GraphItem(NamedTuple):
     step: int
     wall_time: float
     graph_def: bytes  # a serialized GraphDef
+
+
+class RunMetadataItem(NamedTuple):
+    step: int
+    wall_time: float
+    tag: str
+    run_metadata: bytes  # a serialized RunMetadata, not decoded here
 
 
 class SessionStartItem(NamedTuple):
@@ -402,6 +410,9 @@ def normalize(event: event_pb2.Event, plugins: dict[str, str] | None = None,
         if meta.HasField("graph_def"):
             return [GraphItem(step, wall, meta.graph_def.SerializeToString())]
         return []
+    if kind == "tagged_run_metadata":
+        tagged = event.tagged_run_metadata
+        return [RunMetadataItem(step, wall, tagged.tag, tagged.run_metadata)]
     if kind == "session_log" and event.session_log.status == event_pb2.SessionLog.START:
         return [SessionStartItem(step, wall)]
     return []

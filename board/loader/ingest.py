@@ -34,6 +34,7 @@ from writer.events import (
     HistogramItem,
     HParamsItem,
     ImageItem,
+    RunMetadataItem,
     ScalarItem,
     SessionStartItem,
     TextItem,
@@ -43,6 +44,7 @@ from writer.events import (
 )
 from writer.scalar_events import decode_scalar_events
 
+from ..run_metadata import summarize
 from ..store import HistogramStep, ImageSample, ImageStep, Store, Update
 
 log = logging.getLogger("board.loader")
@@ -225,6 +227,9 @@ def _add_items(store: Store, state: RunState, update: Update, items, path: str, 
             update.histograms.setdefault(item.tag, {})[item.step] = _histogram(item, path)
         elif kind is TextItem or kind is HParamsItem:
             update.extras.append(item)
+        elif kind is RunMetadataItem:  # reduced at once: only what the Graphs view colours by
+            update.run_metadata.append(summarize(item.tag, item.step, item.wall_time,
+                                                 item.run_metadata, path, offset))
         elif kind is GraphItem:
             # As TensorBoard: a graph_def wins over the graph inside a meta_graph_def.
             from_meta = event.HasField("meta_graph_def")

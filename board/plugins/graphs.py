@@ -1,4 +1,5 @@
-"""Graphs: /api/graph (SPEC §5).
+"""Graphs: /api/graph, /api/graph/run_metadata and TensorBoard's /data/plugin/graphs routes
+(SPEC §5).
 
 The latest GraphDef of a run is grouped by `/`-separated name scopes, as TensorBoard does:
 a collapsed scope is one node (kind "scope", with `child_count` = the ops inside it);
@@ -11,6 +12,11 @@ Grouping is linear in the length of the names; `expand` is bounded (scopes, char
 view with more nodes or edges than one layout may take is a clear 400 ("graph too large to
 lay out"). Encoded layouts are cached per (run, graph version, expanded set) in a cache
 bounded in bytes (`new_layout_cache`, one per app).
+
+Traced runs (`Event.tagged_run_metadata`) are served per op as the store keeps them
+(board.run_metadata); the page maps op names to the visible nodes and sums scopes.
+TensorBoard's `/data/plugin/graphs/run_metadata` re-reads the record from its event file
+(path and offset from the store) and answers the RunMetadata in text format, as TensorBoard.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ from ..auxiliary import auxiliary_nodes, auxiliary_ops, layout_apart
 from ..cache import EncodedCache
 from ..errors import BadRequest, NotFound
 from ..layout import layout
-from ..responses import json_bytes
+from ..responses import json_bytes, json_response
+from ..run_metadata import stats_json
 from ..store import Store
-from .lookup import require_run
+from .lookup import require_run, run_metadata_not_found
 
 router = APIRouter()
 
@@ -267,3 +274,58 @@ def graph_route(request: Request, run: str = Query(...),
 def new_layout_cache() -> EncodedCache:
     """The app's cache of laid-out graphs (encoded bodies), bounded in bytes."""
     return EncodedCache(LAYOUT_CACHE_BYTES, admit_first=True)
+
+
+def _run_stats(store: Store, run: str, tag: str):
+    require_run(store, run)
+    stats = store.run_metadata(run, tag)
+    if stats is None:
+        raise run_metadata_not_found(store, run, tag)
+    return stats
+
+
+@router.get("/api/graph/run_metadata",
+            summary="One traced Session.run: per op its compute time and memory")
+def run_metadata_route(request: Request, run: str = Query(...), tag: str = Query(...)
+                       ) -> Response:
+    return json_response(stats_json(run, _run_stats(request.app.state.store, run, tag)))
+
+
+def tb_run_metadata_text(store: Store, run: str, tag: str) -> str:
+    """The RunMetadata of (run, tag) in protobuf text format, read again from its file."""
+    from google.protobuf import text_format
+
+    from writer.event_file import read_record_at
+    from writer.events import parse_event
+    from writer.proto import config_pb2
+
+    stats = _run_stats(store, run, tag)
+    try:
+        event = parse_event(read_record_at(stats.path, stats.offset))
+        meta = config_pb2.RunMetadata.FromString(event.tagged_run_metadata.run_metadata)
+    except Exception as exc:  # OSError, EventParseError, DecodeError: the file changed
+        raise NotFound(f"run metadata {tag!r} of run {run!r} can no longer be read from its "
+                       f"event file ({type(exc).__name__})") from exc
+    return text_format.MessageToString(meta)
+
+
+@router.get("/data/plugin/graphs/run_metadata",
+            summary="TensorBoard-compatible RunMetadata of one traced run (text format)",
+            response_class=Response)
+def tb_run_metadata_route(request: Request, run: str = Query(...), tag: str = Query(...)
+                          ) -> Response:
+    text = tb_run_metadata_text(request.app.state.store, run, tag)
+    return Response(text, media_type="text/x-protobuf")
+
+
+@router.get("/data/plugin/graphs/info", summary="TensorBoard-compatible graph listing")
+def tb_info_route(request: Request) -> Response:
+    store: Store = request.app.state.store
+    body = {}
+    for run in store.run_names():
+        tags = store.run_metadata_tags(run)
+        if store.has_graph(run) or tags:
+            body[run] = {"run": run, "run_graph": store.has_graph(run), "tags": {
+                tag: {"tag": tag, "conceptual_graph": False, "op_graph": False,
+                      "profile": True} for tag in tags}}
+    return json_response(body)

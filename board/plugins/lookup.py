@@ -29,3 +29,10 @@ def tag_not_found(store: Store, run: str, tag: str, plugin: str) -> NotFound:
     kind = plugin.rstrip("s")
     return NotFound(f"run {run!r} has no {kind} tag {tag!r}; its {kind} tags: "
                     f"{_known(store.tags(run, plugin))}")
+
+
+def run_metadata_not_found(store: Store, run: str, tag: str) -> NotFound:
+    """The 404 for a run without the run metadata tag `tag`."""
+    return NotFound(f"run {run!r} has no run metadata tag {tag!r}; its run metadata tags: "
+                    f"{_known(store.run_metadata_tags(run))} (written by "
+                    "FileWriter.add_run_metadata)")

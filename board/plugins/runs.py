@@ -33,7 +33,7 @@ def runs_impl(store: Store, sources=(), offset: int = 0, limit: int | None = Non
 
 def compact_listing(body: dict) -> dict:
     """The `?compact=1` form of a runs body: per run only what the page uses (name, graph flag,
-    corrupt-record count and the index of its tags in `tag_sets`, each distinct set listed
+    run metadata tags when it has any, corrupt-record count and the index of its tags in `tag_sets`, each distinct set listed
     once). A thousand runs logging the same tags then cost a thousand short lines."""
     index: dict[tuple, int] = {}
     tag_sets, runs = [], []
@@ -43,8 +43,11 @@ def compact_listing(body: dict) -> dict:
         if key not in index:
             index[key] = len(tag_sets)
             tag_sets.append(tags)
-        runs.append({"name": run["name"], "tag_set": index[key], "has_graph": run["has_graph"],
-                     "corrupt_records": run["corrupt_records"]})
+        short = {"name": run["name"], "tag_set": index[key], "has_graph": run["has_graph"],
+                 "corrupt_records": run["corrupt_records"]}
+        if run["run_metadata"]:  # most runs have none: no key then
+            short["run_metadata"] = run["run_metadata"]
+        runs.append(short)
     return {**body, "runs": runs, "tag_sets": tag_sets}
 
 

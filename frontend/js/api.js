@@ -113,6 +113,12 @@ export function fetchGraph(run, expand, opts) {
   return getJson("api/graph", { run, expand: expand.join(",") }, opts);
 }
 
+/** GET /api/graph/run_metadata → {run, tag, step, total_micros, nodes: [{name,
+ * compute_micros, memory_bytes, executions}]}: one traced Session.run. */
+export function fetchRunMetadata(run, tag, opts) {
+  return getJson("api/graph/run_metadata", { run, tag }, opts);
+}
+
 /**
  * Subscribe to /api/stream (server-sent events). onMessage gets {run, plugin, tag, step}.
  * EventSource reconnects by itself; onStatus reports "live" / "reconnecting".

@@ -169,7 +169,7 @@ function onStreamMessage(message) {
   else if (message.plugin === "text") onTextData(message);
   else if (message.plugin === "graphs") {
     forgetNames(message.run);
-    if (!run?.has_graph) refreshRuns();
+    if (!run?.has_graph || message.tag) refreshRuns(); // a tag: a new traced Session.run
     if (state.tab === "graphs" && byId("graph-run").value === message.run) {
       renderGraph(byId("view-graphs"), { force: true });
     }

@@ -2,13 +2,15 @@
 // counts, ops as ellipses, edges with counts, control edges dashed), click a scope to
 // open it (re-requested with expand=…), close open scopes from their chips (nodes inside
 // an open scope sit on a tint of that scope's color),
-// drag to pan, wheel to zoom, a details panel, and find-by-name.
+// drag to pan, wheel to zoom, a details panel, and find-by-name. A run with traced
+// Session.runs can colour its nodes by compute time or memory (graph_stats.js).
 
 import { fetchGraph } from "./api.js";
 import { byId, clear, el, svg } from "./dom.js";
 import { auxiliaryFrame, drawBridge } from "./graph_aux.js";
 import { renderPanel } from "./graph_panel.js";
 import { allNames, findNode } from "./graph_search.js";
+import { initStatsControls, nodeFill, statFacts, statsLegend, syncStats } from "./graph_stats.js";
 import { knownRuns } from "./runs.js";
 import { state, update } from "./state.js";
 import { PanZoom } from "./panzoom.js";
@@ -64,11 +66,15 @@ function buildView(root) {
     el("span", {}, legendIcon("control"), " control"),
   );
   const status = el("p", { class: "hint graph-status", role: "status" });
+  const stats = el("div", { class: "graph-stats" });
   const chips = el("div", { class: "scope-chips", "aria-label": "Open scopes" });
   const panel = el("aside", { class: "graph-panel", "aria-label": "Node details" });
-  root.append(el("div", { class: "graph-canvas" }, canvas, chips, controls, legend, status), panel);
-  view = { root, svg: canvas, layer, panel, panzoom, status, chips };
-  renderPanel(panel, null, [], pick);
+  root.append(
+    el("div", { class: "graph-canvas" }, canvas, chips, controls, legend, stats, status),
+    panel,
+  );
+  view = { root, svg: canvas, layer, panel, panzoom, status, chips, stats };
+  showPanel(null);
 }
 
 function legendIcon(kind) {
@@ -112,11 +118,12 @@ export async function renderGraph(root, { force = false } = {}) {
     buildView(root);
   }
   const run = syncRunSelect();
+  syncStats(run);
   if (!run) {
     clear(view.layer);
     graph = null;
     view.status.textContent = "No run has a graph yet. Write one with add_graph(graph_def).";
-    renderPanel(view.panel, null, [], pick);
+    showPanel(null);
     return 0;
   }
   const key = `${run}|${state.expand.join(",")}`;
@@ -136,6 +143,11 @@ export async function renderGraph(root, { force = false } = {}) {
     view.status.textContent = `Could not load the graph of ${run}: ${err.message}`;
   }
   return 1;
+}
+
+/** The details panel for `node` (null: the placeholder), with its session-run numbers. */
+function showPanel(node) {
+  renderPanel(view.panel, node, graph?.edges ?? [], pick, statFacts(graph, node));
 }
 
 function nodeById(id) {
@@ -163,9 +175,10 @@ function draw(anchor, fit) {
     const b = byId.get(edge.target);
     if (a && b) edges.append(edge.bridge ? drawBridge(edge, a, b) : drawEdge(edge, a, b));
   }
-  for (const node of graph.nodes) nodes.append(drawNode(node));
-  const selected = nodeById(selectedId);
-  renderPanel(view.panel, selected, graph.edges, pick);
+  const fill = nodeFill(graph);
+  for (const node of graph.nodes) nodes.append(drawNode(node, fill(node)));
+  view.stats.replaceChildren(...[statsLegend(graph)].filter(Boolean));
+  showPanel(nodeById(selectedId));
   view.root.dataset.nodes = String(graph.nodes.length);
   if (fit) view.panzoom.fit();
   else if (anchor) {
@@ -261,7 +274,7 @@ function drawEdge(edge, a, b) {
   return group;
 }
 
-function drawNode(node) {
+function drawNode(node, stat) {
   const isScope = node.kind === "scope";
   const label = node.label ?? node.name.split("/").pop();
   const group = svg("g", {
@@ -288,7 +301,12 @@ function drawNode(node) {
       svg("ellipse", { cx: 0, cy: 0, rx: w / 2, ry: h / 2 }),
       svg("text", { x: 0, y: 4, "text-anchor": "middle" }, label),
     );
-    group.append(svg("title", {}, `${node.name} (${node.op})`));
+  }
+  const what = isScope ? `${node.child_count} ops` : node.op;
+  group.append(svg("title", {}, `${node.name} (${what})${stat ? `\n${stat.note}` : ""}`));
+  if (stat) {
+    group.classList.add("stat-filled");
+    group.firstChild.style.fill = stat.fill;
   }
   const activate = () => {
     select(node.id);
@@ -313,7 +331,7 @@ function select(id) {
   for (const node of view.layer.querySelectorAll(".node")) {
     node.classList.toggle("selected", node.dataset.id === id);
   }
-  renderPanel(view.panel, nodeById(id), graph?.edges ?? [], pick);
+  showPanel(nodeById(id));
 }
 
 function expand(scope, at) {
@@ -351,6 +369,9 @@ async function pick(name) {
 
 /** Wire the run selector and the find box; call once. */
 export function initGraphControls() {
+  initStatsControls(() => {
+    if (graph && view) draw(null, false);
+  });
   byId("graph-run").addEventListener("change", (event) => {
     selectedId = null;
     update({ grun: event.target.value, expand: [] });

@@ -1,5 +1,6 @@
 // The graph view's side panel: details of the selected node (op, device, shapes,
-// inputs, outputs, attrs). Everything here is text from the GraphDef: textContent only.
+// inputs, outputs, attrs; with a session run picked, its compute time and memory). Everything
+// here is text from the event files: textContent only.
 
 import { clear, el } from "./dom.js";
 
@@ -39,9 +40,10 @@ function nameList(names, onPick) {
 
 /**
  * Render `node` (a /api/graph node, or null for the placeholder) into `panel`.
- * `edges` lets the panel list outputs; `onPick(name)` jumps to a node.
+ * `edges` lets the panel list outputs; `onPick(name)` jumps to a node; `extra` adds
+ * [label, text] facts (the session run's numbers).
  */
-export function renderPanel(panel, node, edges, onPick) {
+export function renderPanel(panel, node, edges, onPick, extra = []) {
   clear(panel);
   if (!node) {
     panel.append(
@@ -61,6 +63,7 @@ export function renderPanel(panel, node, edges, onPick) {
   const facts = [["Device", node.device || "—"]];
   const shapes = shapesOf(node);
   if (shapes.length) facts.push(["Shapes", shapes.join(", ")]);
+  facts.push(...extra);
   panel.append(
     el("dl", {}, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])),
   );

@@ -23,7 +23,7 @@ def test_compact_runs_list_each_tag_set_once_and_only_what_the_page_uses(board):
     compact = board.json("/api/runs?compact=1")
     assert [r["name"] for r in compact["runs"]] == ["a", "b", "c"]
     assert all(set(r) == {"name", "tag_set", "has_graph", "corrupt_records"}
-               for r in compact["runs"])
+               for r in compact["runs"])  # run_metadata only for runs that have some
     assert [r["tag_set"] for r in compact["runs"]] == [0, 0, 1]
     for short, run in zip(compact["runs"], full["runs"], strict=True):
         assert compact["tag_sets"][short["tag_set"]] == run["tags"]

@@ -3,13 +3,16 @@
     .venv/bin/python -m tests.browser.make_screenshots [--logdir logs] [--out docs] [--dark]
     .venv/bin/python -m tests.browser.make_screenshots --many-runs   # 1000 runs only
     .venv/bin/python -m tests.browser.make_screenshots --text        # the Text tab only
+    .venv/bin/python -m tests.browser.make_screenshots --trace       # the traced graph only
 
 Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `make run`
 serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
 and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
 tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
-the dark theme) and the Text tab (docs/screenshot-text.png: the three CNN runs' notes, one
-moved back to its first step) from headless Debian chromium. `--many-runs` instead serves 1000 runs × 10
+the dark theme), the Text tab (docs/screenshot-text.png: the three CNN runs' notes, one
+moved back to its first step) and docs/screenshot-graphs-trace.png (the lstm_digits graph
+coloured by the compute time of its traced step) from headless Debian chromium; `--text` or
+`--trace` saves only that one. `--many-runs` instead serves 1000 runs × 10
 tags × 100 steps (tests/browser/logdirs.py) and saves docs/screenshot-many-runs.png: the
 capped selection's note and the run list.
 """
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1440, "height": 900}
 TIMEOUT = 30_000
 GRAPH_RUN, GRAPH_SCOPE, GRAPH_NODE = "mnist_like_cnn/train", "conv1", "conv1/Conv2D"
+TRACE_RUN, TRACE_NODE = "lstm_digits", "strided_slice"
 
 
 def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
@@ -70,6 +74,7 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
         page.wait_for_timeout(300)
         saved.append(out / "screenshot-graphs.png")
         page.screenshot(path=saved[-1])
+        saved.append(shoot_trace(page, url, out))
 
         dark = browser.new_page(viewport=VIEWPORT, color_scheme="dark", device_scale_factor=1)
         dark.goto(url + f"#tags=^(loss|accuracy|d_loss|g_loss)$&pin={PIN}")
@@ -102,6 +107,20 @@ def shoot_text(page, url: str, out: Path) -> Path:
     page.wait_for_selector(f'{block}[data-step="0"]', timeout=TIMEOUT)
     page.wait_for_timeout(200)
     path = out / "screenshot-text.png"
+    page.screenshot(path=path)
+    return path
+
+
+def shoot_trace(page, url: str, out: Path) -> Path:
+    """The LSTM graph coloured by the compute time of its traced step, one op selected."""
+    page.goto(url + f"#tab=graphs&grun={TRACE_RUN}")
+    page.wait_for_selector(f'.node[data-id="{TRACE_NODE}"]', timeout=TIMEOUT)
+    page.wait_for_selector("#graph-session-field:not([hidden])", timeout=TIMEOUT)
+    page.select_option("#graph-color", "compute")
+    page.wait_for_selector(".node.stat-filled", timeout=TIMEOUT)
+    page.click(f'.node[data-id="{TRACE_NODE}"]')
+    page.wait_for_timeout(300)
+    path = out / "screenshot-graphs-trace.png"
     page.screenshot(path=path)
     return path
 
@@ -162,11 +181,12 @@ def shoot_many_runs(out: Path, color_scheme: str) -> Path:
     return out / "screenshot-many-runs.png"
 
 
-def shoot_text_only(url: str, out: Path, color_scheme: str) -> Path:
+def shoot_only(shot, url: str, out: Path, color_scheme: str) -> Path:
+    """One screenshot (`shot(page, url, out)`) in a browser of its own."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport=VIEWPORT, color_scheme=color_scheme, device_scale_factor=1)
-        path = shoot_text(page, url, out)
+        path = shot(page, url, out)
         browser.close()
     return path
 
@@ -176,6 +196,8 @@ def main(argv=None) -> None:
     parser.add_argument("--logdir", type=Path, default=ROOT / "logs", help="demo logdir")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs")
     parser.add_argument("--dark", action="store_true", help="dark color scheme")
+    parser.add_argument("--trace", action="store_true",
+                        help="only the traced-step graph (docs/screenshot-graphs-trace.png)")
     parser.add_argument("--many-runs", action="store_true",
                         help="only the 1000-run screenshot (docs/screenshot-many-runs.png)")
     parser.add_argument("--text", action="store_true",
@@ -192,9 +214,11 @@ def main(argv=None) -> None:
     board = Board(args.logdir).wait_loaded()
     scheme = "dark" if args.dark else "light"
     try:
-        if args.text:
-            print(shoot_text_only(board.url, args.out, scheme))
-            return
+        only = {"text": shoot_text, "trace": shoot_trace}
+        for name, shot in only.items():
+            if getattr(args, name):
+                print(shoot_only(shot, board.url, args.out, scheme))
+                return
         for path in shoot(board.url, args.out, scheme):
             print(path)
     finally:

@@ -77,7 +77,7 @@ CNN_SESSIONS = ["mnist_like_cnn", *make_demo.SCRIPTS]  # the learning-rate sweep
 
 def test_demo_writes_every_run(client):
     assert set(runs_by_name(client)) == {
-        "blog_basics", "blog_basics/no_global_step", "dcgan_digits",
+        "blog_basics", "blog_basics/no_global_step", "dcgan_digits", "lstm_digits",
         *(f"{cnn}{sub}" for cnn in CNN_SESSIONS for sub in ("", "/train", "/validation"))}
     assert all(r["corrupt_records"] == 0 and not r["errors"]
                for r in runs_by_name(client).values())
@@ -137,6 +137,30 @@ def test_dcgan_generator_and_discriminator_are_scopes_of_the_graph(client):
     names = {n["name"] for n in expanded["nodes"]}
     # built twice with reuse_variables(): one set of variables, two towers of ops
     assert "discriminator/d_h0_conv" in names and "discriminator_1" in names, sorted(names)
+
+
+def test_lstm_digits_learns_and_its_traced_step_is_served(client, demo):
+    run = runs_by_name(client)["lstm_digits"]
+    assert run["tags"]["scalars"] == ["accuracy", "loss", "validation/accuracy"]
+    assert run["tags"]["histograms"] == ["lstm_kernel"] and run["has_graph"]
+    trace = setting("lstm_digits", "--trace_step")
+    assert run["run_metadata"] == [f"step{trace}"]
+    steps, every = STEPS["lstm_digits"], setting("lstm_digits", "--eval_every")
+    assert scalar_steps(client, "lstm_digits", "loss") == list(range(1, steps + 1))
+    evals = sorted({steps, *range(every, steps + 1, every)})
+    accuracy = get(client, "/api/scalars", run="lstm_digits", tag="validation/accuracy").json()
+    assert accuracy["step"] == evals
+    assert accuracy["value"][-1] > 0.6 and accuracy["value"][-1] > accuracy["value"][0] + 0.2
+    # the printed line: validation accuracy before training -> after (chance is 0.1)
+    line = next(x for x in demo[1].splitlines() if x.startswith("lstm_digits "))
+    before, after = (float(v.strip(",")) for v in line.split("accuracy ")[1].split()[::2][:2])
+    assert before < 0.3 < 0.6 < after, line
+    traced = get(client, "/api/graph/run_metadata", run="lstm_digits",
+                 tag=f"step{trace}").json()
+    assert traced["step"] == trace and traced["total_micros"] > 0
+    names = {n["name"] for n in traced["nodes"]}
+    assert any(n.startswith("rnn/") for n in names) and "cross_entropy/Mean" in names
+    assert any(n.startswith("Adam/update_rnn/basic_lstm_cell/kernel") for n in names)
 
 
 def test_cnn_train_and_validation_runs(client):

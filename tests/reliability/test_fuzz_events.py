@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from relsupport import record_figure
 
+from board.run_metadata import summarize
 from writer import events
 from writer.proto import event_pb2, summary_pb2, tensor_pb2
 
 COUNTS: collections.Counter = collections.Counter()
 ITEM_TYPES = ("ScalarItem", "ImageItem", "HistogramItem", "GraphItem", "SessionStartItem",
-              "FileVersionItem", "TextItem", "HParamsItem")
+              "FileVersionItem", "TextItem", "HParamsItem", "RunMetadataItem")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -213,6 +214,9 @@ def check_items(ev, items) -> None:
                 f"text {item.tag!r}: shape {item.shape} for {len(item.values)} strings")
         elif name == "HParamsItem":
             assert (item.data is None) != (item.problem is None), item
+        elif name == "RunMetadataItem":  # the board reduces its bytes: a problem, never a raise
+            stats = summarize(item.tag, item.step, item.wall_time, item.run_metadata)
+            assert stats.problem is not None or isinstance(stats.nodes, dict)
         elif name == "ImageItem":
             assert isinstance(item.content_type, str)
             assert 0 <= item.value_index < len(ev.summary.value)

@@ -12,6 +12,7 @@ from writer.events import (
     GraphItem,
     HistogramItem,
     ImageItem,
+    RunMetadataItem,
     ScalarItem,
     SessionStartItem,
     image_bytes,
@@ -168,6 +169,12 @@ def test_graphs_session_log_file_version_and_unknown():
     other = _tensor_value("t", "pr_curves", tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"x"]))
     assert normalize(_event(summary=summary_pb2.Summary(value=[other]))) == []  # not a plugin we read
     assert normalize(_event()) == []
+
+
+def test_tagged_run_metadata_keeps_its_bytes_undecoded():
+    tagged = event_pb2.TaggedRunMetadata(tag="step1", run_metadata=b"\xff\x00")
+    assert normalize(_event(tagged_run_metadata=tagged)) == [
+        RunMetadataItem(3, 10.5, "step1", b"\xff\x00")]  # bad bytes: the board's to judge
 
 
 @pytest.mark.parametrize("plugin", ["scalars", "histograms", "images"])
