@@ -60,6 +60,7 @@ from flow.framework.graph import (
     name_scope,
     reset_default_graph,
 )
+from flow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flow.io import gfile as _gfile
 from flow.ops import array_ops as _array_ops
 from flow.ops import math_ops as _math_ops
@@ -107,6 +108,9 @@ from flow.ops.variables import (
     local_variables,
     local_variables_initializer,
     model_variables,
+    scatter_add,
+    scatter_sub,
+    scatter_update,
     trainable_variables,
     variables_initializer,
 )

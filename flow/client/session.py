@@ -43,6 +43,7 @@ from flow.framework.graph import (
     get_default_session,  # noqa: F401 - tf.get_default_session is re-exported from here
     interactive_sessions,
 )
+from flow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flow.kernels.control_flow import DEAD
 from flow.kernels.table import OPS, STATEFUL
 
@@ -84,7 +85,9 @@ def _fetch_element(graph: Graph, fetch):
 
 
 def _flatten(graph, fetches, out):
-    if isinstance(fetches, Mapping):
+    if isinstance(fetches, IndexedSlices):  # fetched as an IndexedSlicesValue
+        _flatten(graph, [fetches.values, fetches.indices, fetches.dense_shape], out)
+    elif isinstance(fetches, Mapping):
         for v in fetches.values():
             _flatten(graph, v, out)
     elif isinstance(fetches, list | tuple):
@@ -95,6 +98,8 @@ def _flatten(graph, fetches, out):
 
 
 def _rebuild(fetches, it):
+    if isinstance(fetches, IndexedSlices):
+        return IndexedSlicesValue(next(it), next(it), next(it))
     if isinstance(fetches, Mapping):
         try:
             out = type(fetches)()  # as TF: the same mapping type (OrderedDict, defaultdict …)
