@@ -60,7 +60,6 @@ from flow.framework.graph import (
     name_scope,
     reset_default_graph,
 )
-from flow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flow.io import gfile as _gfile
 from flow.ops import array_ops as _array_ops
 from flow.ops import math_ops as _math_ops
@@ -68,6 +67,7 @@ from flow.ops import overloads as _overloads
 from flow.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
 from flow.ops.control_flow_ops import case, cond, while_loop
 from flow.ops.gradients import gradients
+from flow.ops.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flow.ops.init_ops import (
     constant_initializer,
     glorot_normal_initializer,

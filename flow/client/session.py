@@ -43,9 +43,9 @@ from flow.framework.graph import (
     get_default_session,  # noqa: F401 - tf.get_default_session is re-exported from here
     interactive_sessions,
 )
-from flow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flow.kernels.control_flow import DEAD
 from flow.kernels.table import OPS, STATEFUL
+from flow.ops.indexed_slices import IndexedSlices, IndexedSlicesValue
 
 _COPY_ON_FETCH = {"Const", "VariableV2"}  # and every row that writes a variable (ref_inputs)
 

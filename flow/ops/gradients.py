@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from flow.framework.build import convert_to_tensor
 from flow.framework.graph import Tensor
-from flow.framework.indexed_slices import IndexedSlices
 from flow.kernels.table import OPS, STATEFUL
 from flow.ops import array_ops, control_flow_ops, math_ops
+from flow.ops.indexed_slices import IndexedSlices
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
 

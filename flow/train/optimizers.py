@@ -19,9 +19,9 @@ from __future__ import annotations
 from flow.core import dtypes
 from flow.framework.build import convert_to_tensor, group
 from flow.framework.graph import GraphKeys, get_default_graph
-from flow.framework.indexed_slices import IndexedSlices
 from flow.ops import array_ops, math_ops
 from flow.ops.gradients import gradients
+from flow.ops.indexed_slices import IndexedSlices
 from flow.ops.init_ops import zeros_initializer
 from flow.ops.scope import get_variable, variable_scope
 from flow.ops.variables import (

@@ -287,6 +287,14 @@ CASES: dict[str, list[Case]] = {
     "Shape": [Case([rnd(*B)], lambda x: i32([2, 3, 4])),
               Case([rnd(*B)], lambda x: np.array([2, 3, 4], np.int64), {"out_type": np.int64})],
     "ShapeN": [Case([rnd(*B), rnd(4, 1)], lambda x, y: (i32([2, 3, 4]), i32([4, 1])))],
+    # (the test's rows have num_outputs pieces; tests/flow/test_sampled_losses.py splits in 4)
+    "Split": [Case([i32(1), rnd(2, 6, 3)], lambda a, x: tuple(np.split(x, 2, axis=1)),
+                   {"num_split": 2}, wrt=(1,), grad_outputs=(0, 1)),
+              Case([i32(-1), rnd(4, 2)], lambda a, x: tuple(np.split(x, 2, axis=-1)),
+                   {"num_split": 2}, wrt=(1,), grad_outputs=(1,))],
+    "SplitV": [Case([rnd(7, 2), i32([3, -1]), i32(0)],
+                    lambda x, s, a: (x[:3], x[3:]), {"num_split": 2}, wrt=(0,),
+                    grad_outputs=(1,))],
     "UnsortedSegmentSum": [
         Case([rnd(4, 3), i32([2, 0, 2, 3]), i32(5)],
              lambda d, i, n: np.stack([d[i == k].sum(0) for k in range(5)]),

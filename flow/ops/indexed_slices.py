@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from flow.framework.graph import Tensor
+from flow.ops import math_ops
 
 IndexedSlicesValue = namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
 
@@ -38,14 +39,10 @@ class IndexedSlices:
         return self._values.consumers()
 
     def __neg__(self):
-        from flow.ops import math_ops
-
         return IndexedSlices(math_ops.negative(self._values), self._indices, self._dense_shape)
 
     def _to_tensor(self):
         """The dense tensor: ``UnsortedSegmentSum(values, indices, dense_shape[0])``."""
-        from flow.ops import math_ops
-
         if self._dense_shape is None:
             raise ValueError(f"Tensor conversion requested for IndexedSlices without "
                              f"dense_shape: {self!r}; give IndexedSlices a dense_shape.")
