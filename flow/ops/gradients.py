@@ -7,11 +7,13 @@ op row's ``grad(inputs, outputs, grads, attrs)`` (``flow.kernels.table``) on the
 TF has no C++ gradient, as the nodes TF's Python gradient builds), so TF can run the graph.
 ``attrs["_grad_inputs"]`` (a frozenset of input indices) tells the row which input gradients
 are used; it may return None for the others.
-Gradients reaching a tensor along several paths are summed with ``AddN``. The gradient of a
-``Gather``/``GatherV2`` (axis 0) with respect to its params is an ``IndexedSlices`` (the rows
-gathered), as TF's ``_GatherV2Grad``: ``Identity`` passes it on (to the variable), several
-of them are concatenated, and an op that needs a dense gradient gets it made dense. ``Identity`` passes
-its gradient through without a node; ``StopGradient`` and rows with ``grad=None`` stop it.
+Gradients reaching a tensor along several paths are summed with ``AddN``. ``Identity``
+passes its gradient through without a node; ``StopGradient`` and rows with ``grad=None`` stop
+it. ``Slice`` gets TF's Python gradient (a ``Pad``: TF's C++ ``SliceGrad`` mis-pads a size of
+-1). The gradient of a ``Gather``/``GatherV2`` (axis 0) with respect to its params is an
+``IndexedSlices`` of the rows gathered, as TF's ``_GatherV2Grad``: ``Identity`` passes it on
+(to the variable), several are concatenated, and an op that needs a dense gradient gets it
+made dense (``tf.convert_to_tensor``).
 An ``x`` not connected to any ``y`` gets ``None`` (TF 1.x, ``tf1-semantics.md`` §5.1).
 """
 
@@ -101,6 +103,16 @@ def _as_slices(t):
 
 def _dense(g):
     return convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
+
+
+def _slice_grad(op, grad):
+    """TF's Python ``_SliceGrad``: pad the gradient back to the input's shape. (TF's C++
+    ``SliceGrad`` function, which a ``SymbolicGradient`` would run, mis-pads a size of -1.)"""
+    x, begin = op.inputs[0], op.inputs[1]
+    shape = array_ops.stack([array_ops.rank(x), 1])
+    before = array_ops.reshape(begin, shape)
+    after = array_ops.reshape(array_ops.shape(x) - array_ops.shape(op.outputs[0]) - begin, shape)
+    return array_ops.pad(grad, array_ops.concat([before, after], 1))
 
 
 def _gather_grad(op, grad):
@@ -205,8 +217,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 for t, g in zip(op.outputs, summed, strict=True):
                     if t in x_set and g is not None:
                         pending[t] = [g]
-                targets = [i for i, t in enumerate(op.inputs)
-                           if (t.op in between or t in x_set) and t.dtype.is_floating]
+                targets = [i for i, t in enumerate(op.inputs) if t.dtype.is_floating and (
+                    t in x_set or (t.op in between and t.op not in stops
+                                   and t.op.type not in _NO_GRADIENT))]
                 if not targets:
                     continue
                 if op.type == "Identity":
@@ -215,6 +228,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 summed = [_dense(g) for g in summed]
                 if op.type == "Enter":
                     pending.setdefault(op.inputs[0], []).append(summed[0])
+                    continue
+                if op.type == "Slice":
+                    pending.setdefault(op.inputs[0], []).append(_slice_grad(op, summed[0]))
                     continue
                 if op.type in ("Gather", "GatherV2") and targets == [0]:
                     sliced = _gather_grad(op, summed[0])

@@ -26,12 +26,14 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn", "deconv", "lstm")
+KINDS = ("mlp", "cnn", "deconv", "lstm", "nce")
 STEPS = 3
 
 
 def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
+    if kind == "nce":  # word ids: 3 context words, the centre word to predict
+        return rng.integers(0, 40, (16, 3)).astype(np.int32), rng.integers(0, 40, 16)
     shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (8, 6, 5)}[kind]
     return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
                                                             shape[0])
@@ -42,10 +44,15 @@ def build(tf, kind: str):
     pool, sparse softmax cross-entropy), a DCGAN-like generator (dense, conv2d_transpose,
     tanh) under a dense discriminator with sigmoid cross-entropy, trained with plain SGD, or
     a BasicLSTMCell run by static_rnn over 6 time steps (no while loop), its last output
-    classified."""
+    classified; or a CBOW word model: the mean of 3 looked-up embeddings scored by nce_loss
+    (with accidental hits removed, a fixed noise sample) and a sampled softmax, trained with
+    Momentum, whose updates of the embedding and output rows are sparse."""
     x_val, _ = feed(kind)
-    x = tf.placeholder(tf.float32, [None, *x_val.shape[1:]], name="x")
+    x = tf.placeholder(tf.int32 if kind == "nce" else tf.float32, [None, *x_val.shape[1:]],
+                       name="x")
     y = tf.placeholder(tf.int64, [None], name="y")
+    if kind == "nce":
+        return x, y, _nce(tf, x, y)
     if kind == "deconv":
         return x, y, _deconv(tf, x, y)
     h = x
@@ -85,6 +92,25 @@ def _deconv(tf, z, y):
     step = tf.train.get_or_create_global_step()
     # plain SGD: Adam turns float rounding in near-zero gradients into whole steps of size lr
     train = tf.train.GradientDescentOptimizer(0.5).minimize(loss, global_step=step, name="train")
+    tf.add_to_collection("train_op", train)
+    return train
+
+
+def _nce(tf, ids, y):
+    emb = tf.get_variable("emb", [40, 8])
+    out_w = tf.get_variable("nce_w", [40, 8])
+    out_b = tf.get_variable("nce_b", [40], initializer=tf.zeros_initializer())
+    mean = tf.reduce_mean(tf.nn.embedding_lookup(emb, ids), axis=1)
+    labels = tf.reshape(y, [-1, 1])
+    noise = (tf.constant(np.array([0, 3, 7, 1, 12, 30], np.int64)),
+             tf.fill(tf.stack([tf.shape(y)[0], 1]), 0.3),
+             tf.constant(np.array([0.9, 0.5, 0.3, 0.7, 0.2, 0.1], np.float32)))
+    loss = tf.reduce_mean(tf.nn.nce_loss(out_w, out_b, labels, mean, 6, 40,
+                                         sampled_values=noise, remove_accidental_hits=True))
+    loss += tf.reduce_mean(tf.nn.sampled_softmax_loss(out_w, out_b, labels, mean, 6, 40,
+                                                      sampled_values=noise))
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.MomentumOptimizer(0.5, 0.9).minimize(loss, global_step=step, name="train")
     tf.add_to_collection("train_op", train)
     return train
 
