@@ -252,7 +252,7 @@ def _draw_log_uniform(rng, n, attrs):
     range_max = int(attrs["range_max"])
     # TF's LogUniformSampler: floor(exp(u · log(range_max + 1))) - 1
     k = np.floor(np.exp(rng.random(n) * math.log(range_max + 1.0))).astype(np.int64) - 1
-    return np.clip(k, 0, range_max - 1)
+    return k % range_max  # as TF: a roundoff to range_max wraps to 0
 
 
 def _draw_uniform(rng, n, attrs):

@@ -189,3 +189,18 @@ def test_nce_loss_samples_by_itself_and_trains_a_word_model():
             sess.run(train)
         last = np.mean([sess.run(loss) for _ in range(5)])
     assert last < first / 2, (first, last)
+
+
+def test_clip_by_global_norm_keeps_slices_sparse():
+    emb = tf.Variable(np.ones((5, 2), np.float32))
+    w = tf.Variable(np.ones((2, 1), np.float32))
+    loss = tf.reduce_sum(tf.matmul(tf.nn.embedding_lookup(emb, [0, 3]), w))
+    grads = tf.gradients(loss, [emb, w])
+    (clipped_emb, clipped_w), norm = tf.clip_by_global_norm(grads, 1.0)
+    assert isinstance(clipped_emb, tf.IndexedSlices)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        n, e, cw = sess.run([norm, tf.convert_to_tensor(clipped_emb), clipped_w])
+    assert n == pytest.approx(np.sqrt(4 + 8))  # two rows of ones, and w's gradient (2, 2)
+    np.testing.assert_allclose(e[[0, 3]], np.full((2, 2), 1 / n), rtol=1e-6)
+    np.testing.assert_allclose(cw, np.full((2, 1), 2 / n), rtol=1e-6)
