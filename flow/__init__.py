@@ -131,7 +131,10 @@ initializers = _Namespace(
     global_variables=global_variables_initializer, variables=variables_initializer,
 )
 random = _Namespace(set_random_seed=set_random_seed, uniform=random_uniform,
-                    normal=random_normal, truncated_normal=truncated_normal)
+                    normal=random_normal, truncated_normal=truncated_normal,
+                    log_uniform_candidate_sampler=nn.log_uniform_candidate_sampler,
+                    uniform_candidate_sampler=nn.uniform_candidate_sampler,
+                    fixed_unigram_candidate_sampler=nn.fixed_unigram_candidate_sampler)
 gfile = _Namespace(**{n: getattr(_gfile, n) for n in _gfile.TF1_NAMES})
 io = _Namespace(gfile=_Namespace(**{n: getattr(_gfile, n) for n in _gfile.IO_NAMES}))
 compat = _Namespace(v1=_sys.modules[__name__])  # tf.compat.v1 is flow itself

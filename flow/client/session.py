@@ -86,7 +86,8 @@ def _fetch_element(graph: Graph, fetch):
 
 def _flatten(graph, fetches, out):
     if isinstance(fetches, IndexedSlices):  # fetched as an IndexedSlicesValue
-        _flatten(graph, [fetches.values, fetches.indices, fetches.dense_shape], out)
+        _flatten(graph, [t for t in (fetches.values, fetches.indices, fetches.dense_shape)
+                         if t is not None], out)
     elif isinstance(fetches, Mapping):
         for v in fetches.values():
             _flatten(graph, v, out)
@@ -99,7 +100,8 @@ def _flatten(graph, fetches, out):
 
 def _rebuild(fetches, it):
     if isinstance(fetches, IndexedSlices):
-        return IndexedSlicesValue(next(it), next(it), next(it))
+        return IndexedSlicesValue(next(it), next(it),
+                                  None if fetches.dense_shape is None else next(it))
     if isinstance(fetches, Mapping):
         try:
             out = type(fetches)()  # as TF: the same mapping type (OrderedDict, defaultdict …)

@@ -101,7 +101,8 @@ def expected_counts(tf) -> dict:
 
 
 def sparse_gradient(tf) -> dict:
-    """The IndexedSlices gradient of an embedding lookup, as fetched."""
+    """The IndexedSlices gradient of an embedding lookup, as fetched; a lookup with
+    ``max_norm`` and its gradient."""
     tf.reset_default_graph()
     emb = tf.Variable(loss_inputs()["weights"][:10, :3])
     looked_up = tf.nn.embedding_lookup(emb, IDS)
@@ -111,8 +112,16 @@ def sparse_gradient(tf) -> dict:
         sess.run(tf.global_variables_initializer())
         value = sess.run(grad)
         dense = sess.run(tf.convert_to_tensor(grad))
+    tf.reset_default_graph()
+    emb = tf.Variable(loss_inputs()["weights"][:10, :3] * 3.0)
+    clipped = tf.nn.embedding_lookup(emb, IDS, max_norm=2.0)
+    (clipped_grad,) = tf.gradients(tf.reduce_sum(tf.square(clipped)), [emb])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        rows, clipped_dense = sess.run([clipped, tf.convert_to_tensor(clipped_grad)])
     return {"grad/values": value.values, "grad/indices": value.indices,
-            "grad/dense_shape": value.dense_shape, "grad/dense": dense}
+            "grad/dense_shape": value.dense_shape, "grad/dense": dense,
+            "max_norm/rows": rows, "max_norm/grad": clipped_dense}
 
 
 def sparse_training(tf) -> dict:

@@ -138,8 +138,11 @@ def test_convert_to_tensor_densifies_indexed_slices():
         negated = sess.run(-slices)
     np.testing.assert_array_equal(dense, [[3, 4], [0, 0], [6, 8], [0, 0]])
     np.testing.assert_array_equal(negated.values, -np.array([[1, 2], [3, 4], [5, 6]]))
+    shapeless = tf.IndexedSlices(values, tf.constant([0, 1, 2]))
+    with tf.Session() as sess:
+        assert sess.run(shapeless).dense_shape is None
     with pytest.raises(ValueError, match="dense_shape"):
-        tf.convert_to_tensor(tf.IndexedSlices(values, tf.constant([0, 1, 2])))
+        tf.convert_to_tensor(shapeless)
     with pytest.raises(TypeError, match="Tensors for values and indices"):
         tf.IndexedSlices([[1.0]], [0])
 
