@@ -207,3 +207,20 @@ def test_clip_by_global_norm_keeps_slices_sparse():
     assert n == pytest.approx(np.sqrt(4 + 8))  # two rows of ones, and w's gradient (2, 2)
     np.testing.assert_allclose(e[[0, 3]], np.full((2, 2), 1 / n), rtol=1e-6)
     np.testing.assert_allclose(cw, np.full((2, 1), 2 / n), rtol=1e-6)
+
+
+def test_slices_reaching_a_computed_tensor_are_made_dense_for_its_gradient():
+    """Gathering from a product: the slices become dense (UnsortedSegmentSum) and flow on
+    into MatMul's gradient, to the values of the one-hot formulation."""
+    a = tf.Variable(np.random.default_rng(6).standard_normal((5, 3)).astype(np.float32))
+    b = tf.Variable(np.random.default_rng(7).standard_normal((3, 4)).astype(np.float32))
+    ids = np.array([4, 1, 4], np.int32)
+    table = tf.matmul(a, b)
+    sparse = tf.gradients(tf.reduce_sum(tf.square(tf.gather(table, ids))), [a, b])
+    dense = tf.gradients(tf.reduce_sum(tf.square(tf.matmul(tf.one_hot(ids, 5), table))),
+                         [a, b])
+    assert all(isinstance(g, tf.Tensor) for g in sparse)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for got, want in zip(sess.run(sparse), sess.run(dense), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
