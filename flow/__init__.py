@@ -67,6 +67,7 @@ from flow.ops import overloads as _overloads
 from flow.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
 from flow.ops.control_flow_ops import case, cond, while_loop
 from flow.ops.gradients import gradients
+from flow.ops.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flow.ops.init_ops import (
     constant_initializer,
     glorot_normal_initializer,
@@ -107,6 +108,9 @@ from flow.ops.variables import (
     local_variables,
     local_variables_initializer,
     model_variables,
+    scatter_add,
+    scatter_sub,
+    scatter_update,
     trainable_variables,
     variables_initializer,
 )
@@ -127,7 +131,10 @@ initializers = _Namespace(
     global_variables=global_variables_initializer, variables=variables_initializer,
 )
 random = _Namespace(set_random_seed=set_random_seed, uniform=random_uniform,
-                    normal=random_normal, truncated_normal=truncated_normal)
+                    normal=random_normal, truncated_normal=truncated_normal,
+                    log_uniform_candidate_sampler=nn.log_uniform_candidate_sampler,
+                    uniform_candidate_sampler=nn.uniform_candidate_sampler,
+                    fixed_unigram_candidate_sampler=nn.fixed_unigram_candidate_sampler)
 gfile = _Namespace(**{n: getattr(_gfile, n) for n in _gfile.TF1_NAMES})
 io = _Namespace(gfile=_Namespace(**{n: getattr(_gfile, n) for n in _gfile.IO_NAMES}))
 compat = _Namespace(v1=_sys.modules[__name__])  # tf.compat.v1 is flow itself

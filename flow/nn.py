@@ -38,6 +38,14 @@ from flow.ops.nn_ops import (
     top_k,
     xw_plus_b,
 )
+from flow.ops.sampled_ops import (
+    compute_accidental_hits,
+    fixed_unigram_candidate_sampler,
+    log_uniform_candidate_sampler,
+    nce_loss,
+    sampled_softmax_loss,
+    uniform_candidate_sampler,
+)
 
 __all__ = [
     "avg_pool", "batch_normalization", "bias_add", "conv2d", "conv2d_transpose", "dropout",
@@ -47,7 +55,9 @@ __all__ = [
     "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
     "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh", "xw_plus_b", "in_top_k",
     "top_k", "dynamic_rnn", "static_rnn", "rnn_cell", "bidirectional_dynamic_rnn",
-    "static_bidirectional_rnn",
+    "static_bidirectional_rnn", "nce_loss", "sampled_softmax_loss",
+    "log_uniform_candidate_sampler", "uniform_candidate_sampler",
+    "fixed_unigram_candidate_sampler", "compute_accidental_hits",
 ]
 
 rnn_cell = _Namespace(**{n: getattr(_cells, n) for n in _cells.__all__})

@@ -45,6 +45,7 @@ from flow.framework.graph import (
 )
 from flow.kernels.control_flow import DEAD
 from flow.kernels.table import OPS, STATEFUL
+from flow.ops.indexed_slices import IndexedSlices, IndexedSlicesValue
 
 _COPY_ON_FETCH = {"Const", "VariableV2"}  # and every row that writes a variable (ref_inputs)
 
@@ -84,7 +85,10 @@ def _fetch_element(graph: Graph, fetch):
 
 
 def _flatten(graph, fetches, out):
-    if isinstance(fetches, Mapping):
+    if isinstance(fetches, IndexedSlices):  # fetched as an IndexedSlicesValue
+        _flatten(graph, [t for t in (fetches.values, fetches.indices, fetches.dense_shape)
+                         if t is not None], out)
+    elif isinstance(fetches, Mapping):
         for v in fetches.values():
             _flatten(graph, v, out)
     elif isinstance(fetches, list | tuple):
@@ -95,6 +99,9 @@ def _flatten(graph, fetches, out):
 
 
 def _rebuild(fetches, it):
+    if isinstance(fetches, IndexedSlices):
+        return IndexedSlicesValue(next(it), next(it),
+                                  None if fetches.dense_shape is None else next(it))
     if isinstance(fetches, Mapping):
         try:
             out = type(fetches)()  # as TF: the same mapping type (OrderedDict, defaultdict …)

@@ -14,6 +14,7 @@ from flow.kernels import (  # noqa: F401 - the rows
     printing,
     reverse,
     select,
+    sparse,
     state,
     tensor_array,
 )

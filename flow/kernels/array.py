@@ -151,6 +151,62 @@ register(OpDef("ConcatV2", lambda i, a: np.concatenate(i[:-1], axis=int(i[-1])),
                _concat_shape, attrs=("N", "T", "Tidx"), const_inputs=(-1,)))
 
 
+# Split / SplitV: num_split outputs (num_outputs is nominal, as ShapeN's: the dtype and shape
+# rules give one output per piece). Their gradient concatenates the pieces' gradients, zeros
+# for a piece without one (TF's SplitGrad).
+
+
+def _split(inputs, attrs):
+    axis, value = int(inputs[0]), inputs[1]
+    return tuple(np.split(value, int(attrs["num_split"]), axis=axis))
+
+
+def _split_v(inputs, attrs):
+    value, sizes, axis = inputs[0], [int(v) for v in inputs[1]], int(inputs[2])
+    axis %= value.ndim
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = value.shape[axis] - (sum(sizes) + 1)
+    return tuple(np.split(value, np.cumsum(sizes)[:-1], axis=axis))
+
+
+def _pieces_grad(value, outputs, grads, axis):
+    return np.concatenate([g if g is not None else np.zeros_like(o)
+                           for o, g in zip(outputs, grads, strict=True)], axis=axis)
+
+
+def _split_shape(shapes, attrs):
+    n, value, axis = int(attrs["num_split"]), shapes[1], const_input(attrs, 0)
+    if value is None or axis is None:
+        return [value if value is None else (None,) * len(value)] * n
+    a = int(axis) % len(value)
+    piece = None if value[a] is None else value[a] // n
+    return [value[:a] + (piece,) + value[a + 1:]] * n
+
+
+def _split_v_shape(shapes, attrs):
+    n, value = int(attrs["num_split"]), shapes[0]
+    sizes, axis = const_input(attrs, 1), const_input(attrs, 2)
+    if value is None or axis is None or sizes is None:
+        return [value if value is None else (None,) * len(value)] * n
+    a = int(axis) % len(value)
+    sizes = [int(v) for v in sizes.reshape(-1)]
+    if -1 in sizes and value[a] is not None:
+        sizes[sizes.index(-1)] = value[a] - (sum(sizes) + 1)
+    return [value[:a] + (None if k < 0 else k,) + value[a + 1:] for k in sizes]
+
+
+register(OpDef("Split", _split,
+               lambda i, o, g, a: [None, _pieces_grad(i[1], o, g, int(i[0]) % i[1].ndim)],
+               _split_shape, num_outputs=2,
+               dtype=lambda d, a: [d[1]] * int(a["num_split"]), attrs=("num_split", "T"),
+               const_inputs=(0,)))
+register(OpDef("SplitV", _split_v,
+               lambda i, o, g, a: [_pieces_grad(i[0], o, g, int(i[2]) % i[0].ndim), None, None],
+               _split_v_shape, num_outputs=2,
+               dtype=lambda d, a: [d[0]] * int(a["num_split"]),
+               attrs=("num_split", "T", "Tlen"), const_inputs=(1, 2)))
+
+
 def _pack_shape(shapes, attrs):
     known = [s for s in shapes if s is not None]
     if not known:

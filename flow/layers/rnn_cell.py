@@ -30,8 +30,10 @@ def _zeros(size, batch, dtype):
         return LSTMStateTuple(_zeros(size.c, batch, dtype), _zeros(size.h, batch, dtype))
     if isinstance(size, tuple):
         return tuple(_zeros(s, batch, dtype) for s in size)
-    return array_ops.zeros(array_ops.stack([batch, size]) if not isinstance(batch, int)
-                           else [batch, size], dtype=dtype)
+    zeros = array_ops.zeros(array_ops.stack([batch, size]) if not isinstance(batch, int)
+                            else [batch, size], dtype=dtype)
+    zeros.set_shape([batch if isinstance(batch, int) else None, size])  # as TF's zero_state
+    return zeros
 
 
 def _last_dim(t, what):

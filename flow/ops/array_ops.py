@@ -166,33 +166,34 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
-    """Equal pieces (an int) or pieces of the given sizes along ``axis``, as ``Slice`` ops."""
+    """Equal pieces (an int: ``Split``) or pieces of the given sizes (``SplitV``) along
+    ``axis``, as TF builds them."""
     value = _tensor(value)
     shape = value.shape.as_list() if value.shape.ndims is not None else None
-    if shape is None or shape[axis] is None:
-        raise ValueError("split needs the size of the split axis at graph-build time")
-    axis = axis % len(shape)
-    if np.ndim(num_or_size_splits) == 0:
+    axis_value = static_value(axis)
+    dim = (None if shape is None or axis_value is None
+           else shape[int(axis_value) % len(shape)])
+    if np.ndim(num_or_size_splits) == 0 and static_value(num_or_size_splits) is not None:
         parts = int(num_or_size_splits)
-        if shape[axis] % parts:
-            raise ValueError(f"Dimension size {shape[axis]} must be evenly divisible by "
-                             f"{parts}; pass a list of sizes instead")
-        sizes = [shape[axis] // parts] * parts
-    else:
-        sizes = [int(v) for v in num_or_size_splits]
-        if -1 in sizes:
-            sizes[sizes.index(-1)] = shape[axis] - (sum(sizes) + 1)
-        if sum(sizes) != shape[axis]:
-            raise ValueError(f"sizes {sizes} must add up to the axis size {shape[axis]}")
-    out, start = [], 0
-    for size_k in sizes:
-        begin = [0] * len(shape)
-        begin[axis] = start
-        extent = [-1] * len(shape)
-        extent[axis] = size_k
-        out.append(slice(value, begin, extent))
-        start += size_k
-    return out
+        if parts < 1:
+            raise ValueError(f"num_or_size_splits must be at least 1, got {parts}")
+        if dim is not None and dim % parts:
+            raise ValueError(f"Dimension size {dim} must be evenly divisible by {parts}; pass "
+                             f"a list of sizes instead")
+        pieces = apply("Split", [_int_input(axis), value], {"num_split": parts, "T": value.dtype},
+                       name)
+        return list(pieces) if isinstance(pieces, tuple) else [pieces]
+    sizes = [int(v) for v in np.asarray(static_value(num_or_size_splits)).reshape(-1)]
+    if num is not None and int(num) != len(sizes):
+        raise ValueError(f"num={num} does not match the {len(sizes)} sizes {sizes}")
+    if dim is not None:
+        known = [k for k in sizes if k != -1]
+        if sizes.count(-1) > 1 or (-1 not in sizes and sum(known) != dim) or sum(known) > dim:
+            raise ValueError(f"sizes {sizes} must add up to the axis size {dim}")
+    size_input = np.asarray(sizes, np.int32)
+    pieces = apply("SplitV", [value, size_input, _int_input(axis)],
+                   {"num_split": len(sizes), "Tlen": dtypes.int32}, name)
+    return list(pieces) if isinstance(pieces, tuple) else [pieces]
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):

@@ -1,11 +1,17 @@
 """``tf.clip_by_norm``, ``tf.global_norm``, ``tf.clip_by_global_norm`` as TF 1.15 builds them
-(``clip_by_value`` is in ``math_ops``). ``None`` entries of a list pass through as ``None``."""
+(``clip_by_value`` is in ``math_ops``). ``None`` entries of a list pass through as ``None``;
+an ``IndexedSlices`` counts by its values and comes out as slices, as in TF."""
 
 from __future__ import annotations
 
 from flow.framework.build import convert_to_tensor
 from flow.framework.graph import name_scope
 from flow.ops import array_ops, math_ops, nn_ops
+from flow.ops.indexed_slices import IndexedSlices
+
+
+def _values(t):
+    return t.values if isinstance(t, IndexedSlices) else convert_to_tensor(t)
 
 
 def clip_by_norm(t, clip_norm, axes=None, name=None):
@@ -22,7 +28,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
 
 def global_norm(t_list, name=None):
     """``sqrt(sum of every tensor's squared L2 norm)``."""
-    values = [convert_to_tensor(t) for t in t_list if t is not None]
+    values = [_values(t) for t in t_list if t is not None]
     with name_scope(name, "global_norm", values) as scope:
         half = math_ops.reduce_sum(array_ops.stack([nn_ops.l2_loss(v) for v in values]))
         return math_ops.sqrt(half * 2.0, name=scope)
@@ -39,7 +45,13 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         clip = convert_to_tensor(clip_norm, dtype=use_norm.dtype)
         scale = clip * math_ops.minimum(1.0 / use_norm, 1.0 / clip)
         scale = scale + (use_norm - use_norm)  # NaN when the norm is not finite
-        clipped = [None if t is None else array_ops.identity(
-            convert_to_tensor(t) * scale, name=f"{scope.rstrip('/')}_{i}")
-            for i, t in enumerate(t_list)]
+        clipped = [None if t is None else _scaled(t, scale, f"{scope.rstrip('/')}_{i}")
+                   for i, t in enumerate(t_list)]
     return clipped, use_norm
+
+
+def _scaled(t, scale, name):
+    if isinstance(t, IndexedSlices):
+        return IndexedSlices(array_ops.identity(t.values * scale, name=name), t.indices,
+                             t.dense_shape)
+    return array_ops.identity(convert_to_tensor(t) * scale, name=name)

@@ -7,8 +7,13 @@ op row's ``grad(inputs, outputs, grads, attrs)`` (``flow.kernels.table``) on the
 TF has no C++ gradient, as the nodes TF's Python gradient builds), so TF can run the graph.
 ``attrs["_grad_inputs"]`` (a frozenset of input indices) tells the row which input gradients
 are used; it may return None for the others.
-Gradients reaching a tensor along several paths are summed with ``AddN``. ``Identity`` passes
-its gradient through without a node; ``StopGradient`` and rows with ``grad=None`` stop it.
+Gradients reaching a tensor along several paths are summed with ``AddN``. ``Identity``
+passes its gradient through without a node; ``StopGradient`` and rows with ``grad=None`` stop
+it. ``Slice`` gets TF's Python gradient (a ``Pad``: TF's C++ ``SliceGrad`` mis-pads a size of
+-1). The gradient of a ``Gather``/``GatherV2`` (axis 0) with respect to its params is an
+``IndexedSlices`` of the rows gathered, as TF's ``_GatherV2Grad``: ``Identity`` passes it on
+(to the variable), several are concatenated, and an op that needs a dense gradient gets it
+made dense (``tf.convert_to_tensor``).
 An ``x`` not connected to any ``y`` gets ``None`` (TF 1.x, ``tf1-semantics.md`` §5.1).
 """
 
@@ -18,6 +23,7 @@ from flow.framework.build import convert_to_tensor
 from flow.framework.graph import Tensor
 from flow.kernels.table import OPS, STATEFUL
 from flow.ops import array_ops, control_flow_ops, math_ops
+from flow.ops.indexed_slices import IndexedSlices
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
 
@@ -77,7 +83,53 @@ _CONTROL_FLOW = {"Switch": _switch_grad, "Merge": _merge_grad}
 def _sum(grads, graph):
     if len(grads) == 1:
         return grads[0]
+    if any(isinstance(g, IndexedSlices) for g in grads):  # TF: all as slices, concatenated
+        slices = [g if isinstance(g, IndexedSlices) else _as_slices(g) for g in grads]
+        index_type = slices[0].indices.dtype
+        if any(s.indices.dtype != index_type for s in slices):
+            slices = [IndexedSlices(s.values, math_ops.cast(s.indices, "int64"),
+                                    s.dense_shape) for s in slices]
+        return IndexedSlices(array_ops.concat([s.values for s in slices], 0),
+                             array_ops.concat([s.indices for s in slices], 0),
+                             slices[0].dense_shape)
     return math_ops.add_n(grads, name="AddN")
+
+
+def _as_slices(t):
+    """A dense gradient as slices naming every row (TF's ``_as_indexed_slices``)."""
+    shape = array_ops.shape(t)
+    return IndexedSlices(t, array_ops.range(0, shape[0]), shape)
+
+
+def _dense(g):
+    return convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
+
+
+def _slice_grad(op, grad):
+    """TF's Python ``_SliceGrad``: pad the gradient back to the input's shape. (TF's C++
+    ``SliceGrad`` function, which a ``SymbolicGradient`` would run, mis-pads a size of -1.)"""
+    x, begin = op.inputs[0], op.inputs[1]
+    shape = array_ops.stack([array_ops.rank(x), 1])
+    before = array_ops.reshape(begin, shape)
+    after = array_ops.reshape(array_ops.shape(x) - array_ops.shape(op.outputs[0]) - begin, shape)
+    return array_ops.pad(grad, array_ops.concat([before, after], 1))
+
+
+def _gather_grad(op, grad):
+    """TF's ``_GatherV2Grad`` for axis 0: the rows ``indices`` of ``params``' gradient."""
+    params, indices = op.inputs[0], op.inputs[1]
+    if op.type == "GatherV2":
+        axis = op.inputs[2]
+        value = axis.op.attrs.get("value") if axis.op.type == "Const" else None
+        if value is None or int(value) != 0:
+            return None
+    params_shape = array_ops.shape(params)
+    size = array_ops.expand_dims(array_ops.size(indices), 0)
+    values_shape = array_ops.concat([size, params_shape[1:]], 0)
+    values = array_ops.reshape(_dense(grad), values_shape)
+    if params.shape.ndims is not None:
+        values.set_shape([None, *params.shape.as_list()[1:]])
+    return IndexedSlices(values, array_ops.reshape(indices, size), params_shape)
 
 
 class _WhileGrad:
@@ -153,7 +205,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 if frame not in done_frames and frame.back_prop and any(exit_grads):
                     done_frames.add(frame)
                     with graph.name_scope(frame.frame_name.rsplit("/", 1)[-1] + "_grad"):
-                        summed = [None if not g else _sum(g, graph) for g in exit_grads]
+                        summed = [None if not g else _dense(_sum(g, graph)) for g in exit_grads]
                         for t, g in _while_grad(graph, frame, summed).items():
                             pending.setdefault(t, []).append(g)
                 continue
@@ -165,13 +217,26 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 for t, g in zip(op.outputs, summed, strict=True):
                     if t in x_set and g is not None:
                         pending[t] = [g]
-                targets = [i for i, t in enumerate(op.inputs)
-                           if (t.op in between or t in x_set) and t.dtype.is_floating]
+                targets = [i for i, t in enumerate(op.inputs) if t.dtype.is_floating and (
+                    t in x_set or (t.op in between and t.op not in stops
+                                   and t.op.type not in _NO_GRADIENT))]
                 if not targets:
                     continue
-                if op.type in ("Identity", "Enter"):
+                if op.type == "Identity":
                     pending.setdefault(op.inputs[0], []).append(summed[0])
                     continue
+                summed = [_dense(g) for g in summed]
+                if op.type == "Enter":
+                    pending.setdefault(op.inputs[0], []).append(summed[0])
+                    continue
+                if op.type == "Slice":
+                    pending.setdefault(op.inputs[0], []).append(_slice_grad(op, summed[0]))
+                    continue
+                if op.type in ("Gather", "GatherV2") and targets == [0]:
+                    sliced = _gather_grad(op, summed[0])
+                    if sliced is not None:
+                        pending.setdefault(op.inputs[0], []).append(sliced)
+                        continue
                 if op.type in _CONTROL_FLOW:
                     for i, g in _CONTROL_FLOW[op.type](graph, op, summed):
                         pending.setdefault(op.inputs[i], []).append(g)

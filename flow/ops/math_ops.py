@@ -10,6 +10,7 @@ import numpy as np
 
 from flow.core import dtypes
 from flow.framework.build import apply, convert_all, convert_to_tensor, index_dtype, static_value
+from flow.framework.graph import Tensor
 from flow.kernels.table import np_dtype
 from flow.ops import array_ops
 from flow.ops.array_ops import cast
@@ -22,7 +23,8 @@ __all__ = [  # the TF names ``import flow as tf`` exposes
     "minimum", "mod", "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal",
     "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
     "reduce_prod", "reduce_sum", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
-    "squared_difference", "subtract", "tanh", "truediv",
+    "sequence_mask", "squared_difference", "subtract", "tanh", "truediv", "unique",
+    "unsorted_segment_sum",
 ]
 
 
@@ -320,3 +322,34 @@ def is_finite(x, name=None):
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     """``maximum(minimum(t, max), min)``: the two ops TF 1.15 builds, in its order."""
     return maximum(minimum(t, clip_value_max), clip_value_min, name=name)
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """``out[k] = Σ data[i]`` over the ``i`` with ``segment_ids[i] == k`` (TF's op)."""
+    data = convert_to_tensor(data)
+    ids = convert_to_tensor(segment_ids)
+    n = num_segments if isinstance(num_segments, Tensor) else np.asarray(num_segments, np.int32)
+    return apply("UnsortedSegmentSum", [data, ids, n],
+                 {"Tindices": ids.dtype, "Tnumsegments": index_dtype(n)}, name)
+
+
+def unique(x, out_idx=dtypes.int32, name=None):
+    """``(y, idx)``: the distinct values of 1-D ``x`` in first-seen order, ``x == y[idx]``."""
+    return apply("Unique", [x], {"out_idx": dtypes.as_dtype(out_idx)}, name)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
+    """``mask[..., j] = j < lengths[...]`` over ``maxlen`` columns (the longest length by
+    default), as TF builds it: ``Range < ExpandDims(lengths, -1)``."""
+    lengths = convert_to_tensor(lengths)
+    if not lengths.dtype.is_integer:
+        raise TypeError(f"sequence_mask: lengths must be integers, got {lengths.dtype.name}; "
+                        f"cast them with tf.cast(lengths, tf.int32).")
+    if maxlen is None:
+        maxlen = reduce_max(lengths, [0] if lengths.shape.ndims == 1 else None)
+    maxlen = convert_to_tensor(maxlen, dtype=lengths.dtype) if static_value(maxlen) is None \
+        else np.asarray(maxlen, lengths.dtype.as_numpy_dtype)
+    row = array_ops.range(np.zeros((), lengths.dtype.as_numpy_dtype), maxlen,
+                          np.ones((), lengths.dtype.as_numpy_dtype))
+    mask = less(row, array_ops.expand_dims(lengths, -1))
+    return mask if dtypes.as_dtype(dtype) == dtypes.bool else cast(mask, dtype, name=name)

@@ -326,11 +326,26 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
                      max_norm=None):
+    """The rows ``ids`` of ``params`` (a ``Gather``: its gradient is an ``IndexedSlices``);
+    ``max_norm`` clips each looked-up embedding to that L2 norm, as TF's ``_clip``."""
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"Unrecognized partition strategy: {partition_strategy!r}; use 'mod' "
+                         f"or 'div'.")
     if isinstance(params, list | tuple):
         if len(params) != 1:
-            raise NotImplementedError("embedding_lookup over several shards is not supported")
+            raise NotImplementedError("embedding_lookup over several shards is not supported; "
+                                      "pass one [vocab, dim] tensor or variable.")
         params = params[0]
-    return array_ops.gather(params, ids, name=name)
+    result = array_ops.gather(params, ids, name=name)
+    if max_norm is None:
+        return result
+    ids_rank, rank = convert_to_tensor(ids).shape.ndims, result.shape.ndims
+    if ids_rank is None or rank is None:
+        raise ValueError("embedding_lookup with max_norm needs ids and params of known rank.")
+    axes = list(range(ids_rank, rank))
+    l2 = math_ops.sqrt(math_ops.reduce_sum(math_ops.square(result), axes, keepdims=True))
+    clip = convert_to_tensor(max_norm, dtype=result.dtype)
+    return result * clip / math_ops.maximum(l2, clip)
 
 
 def xw_plus_b(x, weights, biases, name=None):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import traceback
 
+from flow.core import dtypes
 from flow.core.tensor_shape import as_shape
 from flow.framework.build import convert_to_tensor, group, no_op
 from flow.framework.graph import (
@@ -142,6 +143,13 @@ class Variable(TensorLike):
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
         return assign_sub(self, delta, use_locking=use_locking, name=name)
 
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        """Subtract an ``IndexedSlices`` from the rows it names (``ScatterSub``)."""
+        return scatter_sub(self, sparse_delta.indices, sparse_delta.values, use_locking, name)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return scatter_add(self, sparse_delta.indices, sparse_delta.values, use_locking, name)
+
     def to_proto(self, export_scope=None):
         return variable_pb2.VariableDef(
             variable_name=self.name, initial_value_name=self._initial_value.name,
@@ -205,6 +213,33 @@ def assign_add(ref, value, use_locking=None, name=None) -> Tensor:
 
 def assign_sub(ref, value, use_locking=None, name=None) -> Tensor:
     return _state_op("AssignSub", ref, value, {"use_locking": bool(use_locking)}, name)
+
+
+def _scatter(op_type, ref, indices, updates, use_locking, name):
+    var = _ref(ref)
+    indices = convert_to_tensor(indices)
+    if indices.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"{op_type}: indices must be int32 or int64, got {indices.dtype.name}; "
+                        f"cast them with tf.cast.")
+    updates = convert_to_tensor(updates, dtype=var.dtype)
+    attrs = {"T": var.dtype, "Tindices": indices.dtype, "use_locking": bool(use_locking)}
+    return var.graph.create_op(op_type, [var, indices, updates], attrs, name or op_type,
+                               [var.dtype], [var.shape]).outputs[0]
+
+
+def scatter_add(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """``tf.scatter_add``: ``ref[indices[k]] += updates[k]`` (repeated indices add up)."""
+    return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_sub(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """``tf.scatter_sub``: ``ref[indices[k]] -= updates[k]``."""
+    return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_update(ref, indices, updates, use_locking=True, name=None) -> Tensor:
+    """``tf.scatter_update``: ``ref[indices[k]] = updates[k]``."""
+    return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
 
 
 # ---------------------------------------------------------------- collections

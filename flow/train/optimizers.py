@@ -6,6 +6,12 @@
 (and fail under a reusing scope exactly as TF's do). Update ops are ``ApplyGradientDescent``,
 ``ApplyMomentum`` and ``ApplyAdam`` under ``<Optimizer>/update_<var>/``; the formulas are in
 ``flow.kernels`` (``tf1-semantics.md`` §5.3).
+
+An ``IndexedSlices`` gradient (``tf.gather``, ``tf.nn.embedding_lookup``) is applied sparsely
+as in TF: its repeated indices summed first (``Unique`` + ``UnsortedSegmentSum``), then only
+those rows updated (``SparseApplyMomentum`` ... for the ``Apply*`` of ``_apply_op``);
+GradientDescent subtracts ``lr * values`` with ``ScatterSub`` (repeats add up), Adam decays
+all of ``m`` and ``v`` and adds the rows with ``ScatterAdd`` (TF's ``_apply_sparse_shared``).
 """
 
 from __future__ import annotations
@@ -13,10 +19,20 @@ from __future__ import annotations
 from flow.core import dtypes
 from flow.framework.build import convert_to_tensor, group
 from flow.framework.graph import GraphKeys, get_default_graph
+from flow.ops import array_ops, math_ops
 from flow.ops.gradients import gradients
+from flow.ops.indexed_slices import IndexedSlices
 from flow.ops.init_ops import zeros_initializer
 from flow.ops.scope import get_variable, variable_scope
-from flow.ops.variables import Variable, assign, assign_add, trainable_variables
+from flow.ops.variables import (
+    Variable,
+    assign,
+    assign_add,
+    assign_sub,
+    scatter_add,
+    scatter_sub,
+    trainable_variables,
+)
 
 
 class Optimizer:
@@ -82,7 +98,10 @@ class Optimizer:
             updates = []
             for grad, var in pairs:
                 with graph.name_scope("update_" + var.op.name):
-                    updates.append(self._apply_dense(convert_to_tensor(grad), var))
+                    if isinstance(grad, IndexedSlices):
+                        updates.append(self._apply_sparse_duplicate_indices(grad, var))
+                    else:
+                        updates.append(self._apply_dense(convert_to_tensor(grad), var))
             if global_step is None:
                 train_op = self._finish(updates, scope)
             else:
@@ -93,6 +112,17 @@ class Optimizer:
 
     def _finish(self, update_ops, name_scope):
         return group(*update_ops, name=name_scope)
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        """Sum the values of repeated indices, then ``_apply_sparse`` (TF's default)."""
+        unique_indices, positions = math_ops.unique(grad.indices)
+        summed = math_ops.unsorted_segment_sum(grad.values, positions,
+                                               array_ops.shape(unique_indices)[0])
+        return self._apply_sparse(IndexedSlices(summed, unique_indices, grad.dense_shape), var)
+
+    def _apply_sparse(self, grad, var):
+        """The ``SparseApply*`` twin of the dense update (``_apply_op`` makes it)."""
+        return self._apply_dense(grad, var)
 
     def _prepare(self):
         self._prepared = {}
@@ -123,9 +153,17 @@ class Optimizer:
         return slots[var.op.name]
 
     def _apply_op(self, op_type, var, inputs, attrs=None):
-        """One update op (``ApplyRMSProp`` …) on ``var`` and its slots (given as Variables)."""
-        ins = [x._variable if isinstance(x, Variable) else x for x in [var, *inputs]]
-        return var.graph.create_op(op_type, ins, {"T": var.dtype, "use_locking":
+        """One update op (``ApplyRMSProp`` …) on ``var`` and its slots (given as Variables);
+        an ``IndexedSlices`` among them makes it ``SparseApply…`` (its values, then indices)."""
+        ins, extra = [], {}
+        for x in [var, *inputs]:
+            if isinstance(x, IndexedSlices):
+                op_type = "Sparse" + op_type
+                ins += [x.values, x.indices]
+                extra["Tindices"] = x.indices.dtype
+            else:
+                ins.append(x._variable if isinstance(x, Variable) else x)
+        return var.graph.create_op(op_type, ins, {"T": var.dtype, **extra, "use_locking":
                                                   self._use_locking, **(attrs or {})},
                                    op_type, [var.dtype], [var.shape])
 
@@ -159,6 +197,10 @@ class GradientDescentOptimizer(Optimizer):
             {"T": var.dtype, "use_locking": self._use_locking}, "ApplyGradientDescent",
             [var.dtype], [var.shape])
 
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        lr = self._tensor(self._lr, "learning_rate", var.dtype)
+        return scatter_sub(var, grad.indices, grad.values * lr, use_locking=self._use_locking)
+
 
 class MomentumOptimizer(Optimizer):
     """``accum = accum * momentum + grad; var -= lr * accum`` (Nesterov: see the kernel)."""
@@ -176,10 +218,8 @@ class MomentumOptimizer(Optimizer):
         accum = self.get_slot(var, "momentum")
         lr = self._tensor(self._lr, "learning_rate", var.dtype)
         mom = self._tensor(self._momentum, "momentum", var.dtype)
-        return var.graph.create_op(
-            "ApplyMomentum", [var._variable, accum._variable, lr, grad, mom],
-            {"T": var.dtype, "use_locking": self._use_locking,
-             "use_nesterov": self._nesterov}, "ApplyMomentum", [var.dtype], [var.shape])
+        return self._apply_op("ApplyMomentum", var, [accum, lr, grad, mom],
+                              {"use_nesterov": self._nesterov})
 
 
 class AdamOptimizer(Optimizer):
@@ -213,6 +253,27 @@ class AdamOptimizer(Optimizer):
         return var.graph.create_op(
             "ApplyAdam", inputs, {"T": dt, "use_locking": self._use_locking,
                                   "use_nesterov": False}, "ApplyAdam", [dt], [var.shape])
+
+    def _apply_sparse(self, grad, var):
+        """TF's ``_apply_sparse_shared``: decay all of ``m``/``v``, add the rows' share."""
+        b1p, b2p = self._powers()
+        dt = var.dtype
+        lr_t, beta1_t = self._tensor(self._lr, "learning_rate", dt), self._tensor(
+            self._beta1, "beta1", dt)
+        beta2_t, eps_t = self._tensor(self._beta2, "beta2", dt), self._tensor(
+            self._epsilon, "epsilon", dt)
+        lr = lr_t * math_ops.sqrt(1 - b2p.value()) / (1 - b1p.value())
+        graph, lock = var.graph, self._use_locking
+        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m_t = assign(m, m.value() * beta1_t, use_locking=lock)
+        with graph.control_dependencies([m_t]):
+            m_t = scatter_add(m, grad.indices, grad.values * (1 - beta1_t), use_locking=lock)
+        v_t = assign(v, v.value() * beta2_t, use_locking=lock)
+        with graph.control_dependencies([v_t]):
+            v_t = scatter_add(v, grad.indices, (grad.values * grad.values) * (1 - beta2_t),
+                              use_locking=lock)
+        var_update = assign_sub(var, lr * m_t / (math_ops.sqrt(v_t) + eps_t), use_locking=lock)
+        return group(var_update, m_t, v_t)
 
     def _finish(self, update_ops, name_scope):
         b1p, b2p = self._powers()

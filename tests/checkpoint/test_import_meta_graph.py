@@ -203,7 +203,7 @@ def train_imported(meta, folder):
         return {v.op.name: sess.run(v) for v in tf.global_variables()}
 
 
-@pytest.mark.parametrize("kind", ["mlp", "cnn", "deconv"])
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "deconv", "lstm", "nce"])
 def test_flow_training_meta_trains_to_the_numbers_tensorflow_recorded(kind):
     folder = DATA / "tf_train" / kind
     got = train_imported(str(folder / "model.ckpt.meta"), folder)

@@ -14,6 +14,10 @@ op. Each side trains STEPS steps from its own random start and saves with `Saver
 checkpoint, records the logits on the evaluation batch and every variable after one more
 training step (`tf_on_flow.npz`), and does the same from its own checkpoint (`tf_on_tf.npz`).
 tests/checkpoint/test_layers_interchange.py checks flow against both.
+
+`--model lstm` does the same in tests/data/tf_lstm/ for `build_lstm`: the digits' rows as 8
+time steps of a `BasicLSTMCell` run by `tf.nn.static_rnn` (variables
+`rnn/basic_lstm_cell/kernel` and `bias`, as TF names them), its last output classified.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_layers"
+OUT_LSTM = Path(__file__).resolve().parent / "tf_lstm"
 STEPS = 5
 
 
@@ -53,8 +58,22 @@ def build(tf):
     return x, y, training, logits, train
 
 
-def train_and_save(tf, out: Path) -> None:
-    x, y, training, _, train = build(tf)
+def build_lstm(tf):
+    """(x, y, training, logits, train op): an LSTM over the image rows; the graph seed is 0."""
+    tf.set_random_seed(0)
+    x = tf.placeholder(tf.float32, [None, 8, 8, 1], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    training = tf.placeholder_with_default(False, [], name="training")  # unused: no dropout
+    rows = tf.unstack(tf.reshape(x, [-1, 8, 8]), axis=1)
+    outputs, _ = tf.nn.static_rnn(tf.nn.rnn_cell.BasicLSTMCell(16), rows, dtype=tf.float32)
+    logits = tf.layers.dense(outputs[-1], 10)
+    loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
+    train = tf.train.AdamOptimizer(0.01).minimize(loss, name="train")
+    return x, y, training, logits, train
+
+
+def train_and_save(tf, out: Path, model=build) -> None:
+    x, y, training, _, train = model(tf)
     saver = tf.train.Saver()
     images, labels, _ = batches()
     out.mkdir(parents=True, exist_ok=True)
@@ -70,9 +89,9 @@ def train_and_save(tf, out: Path) -> None:
             os.chdir(cwd)
 
 
-def continue_from(tf, prefix: Path) -> dict:
+def continue_from(tf, prefix: Path, model=build) -> dict:
     """Restore ``prefix``, then: eval logits, and every variable after one training step."""
-    x, y, training, logits, train = build(tf)
+    x, y, training, logits, train = model(tf)
     saver = tf.train.Saver()
     images, labels, evaluation = batches()
     with tf.Session() as sess:
@@ -84,23 +103,26 @@ def continue_from(tf, prefix: Path) -> dict:
 
 
 def main() -> None:
+    lstm = "--model" in sys.argv and sys.argv[sys.argv.index("--model") + 1] == "lstm"
+    out, model = (OUT_LSTM, build_lstm) if lstm else (OUT, build)
     if "--tf" not in sys.argv:
         sys.path.insert(0, str(OUT.parents[2]))
         import flow as tf
 
-        train_and_save(tf, OUT / "flow")
-        print(f"flow wrote {OUT / 'flow'}")
+        train_and_save(tf, out / "flow", model)
+        print(f"flow wrote {out / 'flow'}")
         return
     import tensorflow as tensorflow
 
     tf = tensorflow.compat.v1
     tf.disable_v2_behavior()
     with tf.Graph().as_default():
-        train_and_save(tf, OUT / "tf")
+        train_and_save(tf, out / "tf", model)
     for source in ("flow", "tf"):
         with tf.Graph().as_default():
-            np.savez(OUT / f"tf_on_{source}.npz", **continue_from(tf, OUT / source / "model.ckpt"))
-    print(f"TensorFlow {tensorflow.__version__} wrote {OUT}")
+            np.savez(out / f"tf_on_{source}.npz",
+                     **continue_from(tf, out / source / "model.ckpt", model))
+    print(f"TensorFlow {tensorflow.__version__} wrote {out}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ interpreter with TensorFlow 2.x, tf_keras (for `tf.compat.v1.layers`) and scikit
     python -m venv /work/tfenv && /work/tfenv/bin/pip install tensorflow-cpu tf_keras scikit-learn
     /work/tfenv/bin/python tests/data/make_tf_programs.py
 
+`--only a,b` runs just the programs named (file stems) and adds or replaces their entries,
+keeping every other entry of the committed golden.json as it is (TF's version recorded must
+be the same).
+
 Each program is run unchanged in a fresh process in which the module `flow` *is*
 `tensorflow.compat.v1` (with `disable_v2_behavior()`), so `import flow as tf` gets
 TensorFlow's TF1 API; the metrics of its `RESULT` line are recorded with TF's version.
@@ -60,9 +64,21 @@ def run_on_tensorflow(path: Path) -> tuple[dict, str]:
 
 
 def main() -> None:
-    golden, version = {}, None
-    for path in programs():
-        golden[path.stem], version = run_on_tensorflow(path)
+    golden, version, chosen = {}, None, programs()
+    if "--only" in sys.argv:
+        names = sys.argv[sys.argv.index("--only") + 1].split(",")
+        chosen = [p for p in chosen if p.stem in names]
+        unknown = set(names) - {p.stem for p in chosen}
+        if unknown:
+            raise SystemExit(f"no programs named {sorted(unknown)} in {PROGRAMS}")
+        committed = json.loads(OUT.read_text())
+        golden, version = dict(committed["programs"]), committed["tensorflow"]
+    for path in chosen:
+        result, ran_on = run_on_tensorflow(path)
+        if version is not None and ran_on != version:
+            raise SystemExit(f"TensorFlow {ran_on} here, the golden file has {version}: "
+                             f"re-record every program instead of --only")
+        golden[path.stem], version = result, ran_on
         print(path.stem, golden[path.stem], flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"tensorflow": version, "programs": golden}, indent=1,

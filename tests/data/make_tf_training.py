@@ -5,6 +5,9 @@ A manual step, never part of `make test` (TensorFlow is not a numboard dependenc
     .venv/bin/python tests/data/make_tf_training.py          # flow: graph, checkpoint, feed
     /tmp/tfvenv/bin/python tests/data/make_tf_training.py --tf   # TensorFlow: train, record
 
+`--kinds lstm` (a comma-separated list) limits either run to those models, so adding a model
+leaves the committed files of the others as they are.
+
 The first builds each model below with flow (`import flow as tf`), saves its initial
 variables with `flow.train.Saver` (`model.ckpt` and `model.ckpt.meta`, the graph including
 the Adam training op, which is also in the `train_op` collection) and the feed (`feed.npz`).
@@ -23,28 +26,41 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn", "deconv")
+KINDS = ("mlp", "cnn", "deconv", "lstm", "nce")
 STEPS = 3
 
 
 def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
-    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16)}[kind]
+    if kind == "nce":  # word ids: 3 context words, the centre word to predict
+        return rng.integers(0, 40, (16, 3)).astype(np.int32), rng.integers(0, 40, 16)
+    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (8, 6, 5)}[kind]
     return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
                                                             shape[0])
 
 
 def build(tf, kind: str):
     """The model with the TF1 API of module `tf`: (x, y, train op). An MLP, a CNN (2 conv +
-    pool, sparse softmax cross-entropy), or a DCGAN-like generator (dense, conv2d_transpose,
-    tanh) under a dense discriminator with sigmoid cross-entropy, trained with plain SGD."""
+    pool, sparse softmax cross-entropy), a DCGAN-like generator (dense, conv2d_transpose,
+    tanh) under a dense discriminator with sigmoid cross-entropy, trained with plain SGD, or
+    a BasicLSTMCell run by static_rnn over 6 time steps (no while loop), its last output
+    classified; or a CBOW word model: the mean of 3 looked-up embeddings scored by nce_loss
+    (with accidental hits removed, a fixed noise sample) and a sampled softmax, trained with
+    Momentum, whose updates of the embedding and output rows are sparse."""
     x_val, _ = feed(kind)
-    x = tf.placeholder(tf.float32, [None, *x_val.shape[1:]], name="x")
+    x = tf.placeholder(tf.int32 if kind == "nce" else tf.float32, [None, *x_val.shape[1:]],
+                       name="x")
     y = tf.placeholder(tf.int64, [None], name="y")
+    if kind == "nce":
+        return x, y, _nce(tf, x, y)
     if kind == "deconv":
         return x, y, _deconv(tf, x, y)
     h = x
-    if kind == "mlp":
+    if kind == "lstm":
+        cell = tf.nn.rnn_cell.BasicLSTMCell(12)
+        outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
+        h = outputs[-1]
+    elif kind == "mlp":
         for i, n in enumerate([32, 32]):
             w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
             b = tf.get_variable(f"b{i}", [n], initializer=tf.zeros_initializer())
@@ -80,6 +96,25 @@ def _deconv(tf, z, y):
     return train
 
 
+def _nce(tf, ids, y):
+    emb = tf.get_variable("emb", [40, 8])
+    out_w = tf.get_variable("nce_w", [40, 8])
+    out_b = tf.get_variable("nce_b", [40], initializer=tf.zeros_initializer())
+    mean = tf.reduce_mean(tf.nn.embedding_lookup(emb, ids), axis=1)
+    labels = tf.reshape(y, [-1, 1])
+    noise = (tf.constant(np.array([0, 3, 7, 1, 12, 30], np.int64)),
+             tf.fill(tf.stack([tf.shape(y)[0], 1]), 0.3),
+             tf.constant(np.array([0.9, 0.5, 0.3, 0.7, 0.2, 0.1], np.float32)))
+    loss = tf.reduce_mean(tf.nn.nce_loss(out_w, out_b, labels, mean, 6, 40,
+                                         sampled_values=noise, remove_accidental_hits=True))
+    loss += tf.reduce_mean(tf.nn.sampled_softmax_loss(out_w, out_b, labels, mean, 6, 40,
+                                                      sampled_values=noise))
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.MomentumOptimizer(0.5, 0.9).minimize(loss, global_step=step, name="train")
+    tf.add_to_collection("train_op", train)
+    return train
+
+
 def build_for_saving(tf, kind: str):
     """`build` (graph seed 0), then the initializer and the Saver, in the order the `.meta`
     was written."""
@@ -88,11 +123,23 @@ def build_for_saving(tf, kind: str):
     return x, y, train, tf.global_variables_initializer(), tf.train.Saver()
 
 
+def chosen_kinds() -> tuple[str, ...]:
+    """The kinds named by ``--kinds a,b`` (all of KINDS without it)."""
+    args = sys.argv[1:]
+    if "--kinds" not in args:
+        return KINDS
+    wanted = tuple(args[args.index("--kinds") + 1].split(","))
+    unknown = set(wanted) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"unknown kinds {sorted(unknown)}; choose from {KINDS}")
+    return wanted
+
+
 def write_flow_side() -> None:
     sys.path.insert(0, str(OUT.parents[2]))
     import flow as tf
 
-    for kind in KINDS:
+    for kind in chosen_kinds():
         out = OUT / kind
         out.mkdir(parents=True, exist_ok=True)
         tf.reset_default_graph()
@@ -110,7 +157,7 @@ def write_tf_side() -> None:
 
     v1 = tf.compat.v1
     v1.disable_eager_execution()
-    for kind in KINDS:
+    for kind in chosen_kinds():
         out = OUT / kind
         data = np.load(out / "feed.npz")
         graph = tf.Graph()

@@ -36,3 +36,13 @@ def one_hot(y, depth=10):
 def report(**metrics):
     """The last line a program prints: its metrics, for the corpus test to compare."""
     print("RESULT " + json.dumps({k: float(v) for k, v in metrics.items()}))
+
+
+def set_weights(tf, sess, seed, scale=0.2):
+    """Give every trainable variable, in name order, values drawn with numpy's
+    ``RandomState(seed)`` (uniform in ±scale): a start that is the same on every runtime, so
+    the run is too."""
+    rng = np.random.RandomState(seed)
+    for v in sorted(tf.trainable_variables(), key=lambda v: v.op.name):
+        shape = v.get_shape().as_list()
+        v.load(rng.uniform(-scale, scale, shape).astype(np.float32), sess)
