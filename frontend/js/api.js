@@ -105,6 +105,9 @@ export function imageUrl(run, tag, step, index) {
 export const fetchHistograms = (run, tag, opts) =>
   getJson("api/histograms", { run, tag }, opts);
 
+/** GET /api/runs/table → {runs: [{name, hparams, metrics, last_wall_time, …}], columns, …}. */
+export const fetchRunsTable = (opts) => getJson("api/runs/table", {}, opts);
+
 /** GET /api/graph → {run, nodes: [...], edges: [...]}. */
 export function fetchGraph(run, expand, opts) {
   return getJson("api/graph", { run, expand: expand.join(",") }, opts);
