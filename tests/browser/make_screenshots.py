@@ -4,7 +4,7 @@
     .venv/bin/python -m tests.browser.make_screenshots --many-runs   # 1000 runs only
 
 Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `make run`
-serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
+serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs,runs}.png
 and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
 tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
 the dark theme) from headless Debian chromium. `--many-runs` instead serves 1000 runs × 10
@@ -67,6 +67,8 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
         saved.append(out / "screenshot-graphs.png")
         page.screenshot(path=saved[-1])
 
+        saved.append(shoot_runs(page, url, out))
+
         dark = browser.new_page(viewport=VIEWPORT, color_scheme="dark", device_scale_factor=1)
         dark.goto(url + f"#tags=^(loss|accuracy|d_loss|g_loss)$&pin={PIN}")
         dark.wait_for_selector('#view-scalars[data-ready="1"]', timeout=TIMEOUT)
@@ -78,6 +80,22 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
 
 
 PIN, CUSTOM = "loss", "^(d_loss|g_loss)$"
+RUNS_HASH = "#tab=runs&runs=^cnn_lr|^mnist_like_cnn$&tags=^(accuracy|loss)"
+
+
+def shoot_runs(page, url: str, out: Path) -> Path:
+    """The Runs tab on the learning-rate sweep: the table, sorted by accuracy, and the
+    parallel coordinates over the hyperparameters."""
+    page.goto(url + RUNS_HASH)
+    page.wait_for_selector('#view-runs[data-ready="1"]', timeout=TIMEOUT)
+    page.wait_for_selector('#runs-parcoords[data-state="drawn"]', timeout=TIMEOUT)
+    accuracy = '#view-runs th[data-col^="last:accuracy"] .sort-button'
+    if page.locator(accuracy).count():
+        page.locator(accuracy).first.click()
+    page.wait_for_timeout(600)
+    path = out / "screenshot-runs.png"
+    page.screenshot(path=path)
+    return path
 
 
 def hover(page, card: str, at: float) -> None:
