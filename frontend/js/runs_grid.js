@@ -9,7 +9,7 @@ import { debounce, el } from "./dom.js";
 import { MODES, cellStep, cellValue, columnLabel, isNumeric } from "./runs_columns.js";
 
 export const ROW_HEIGHT = 28; // px; matches .runs-table tbody tr in runs.css
-const OVERSCAN = 8;
+const OVERSCAN = 12;
 const TYPE_PAUSE_MS = 250;
 
 /** A cell's text and its tooltip. */
@@ -55,6 +55,7 @@ export function createGrid(box, on) {
   let checked = () => false;
   let allBox = null;
   let headHeight = 0;
+  let rendered = [0, 0]; // the rows in the DOM: [start, end)
   const rangeInputs = new Map(); // id -> [min input, max input]
 
   function sortHeader(spec, sort) {
@@ -172,14 +173,21 @@ export function createGrid(box, on) {
     return tr;
   }
 
+  /** The rows in view of the scroll box: [first, end). */
+  function inView() {
+    const top = Math.max(0, box.scrollTop - headHeight);
+    const height = box.clientHeight || ROW_HEIGHT * 20;
+    return [Math.floor(top / ROW_HEIGHT), Math.ceil((top + height) / ROW_HEIGHT)];
+  }
+
   /** Render the rows in view (and OVERSCAN more each side). */
   function renderRows() {
     const t0 = performance.now();
     const total = rows.length;
-    const top = Math.max(0, box.scrollTop - headHeight);
-    const height = box.clientHeight || ROW_HEIGHT * 20;
-    const start = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-    const end = Math.min(total, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    const [first, last] = inView();
+    const start = Math.max(0, first - OVERSCAN);
+    const end = Math.min(total, last + OVERSCAN);
+    rendered = [start, end];
     const focusedRun = document.activeElement?.closest?.(".runs-table tbody tr")?.dataset.run;
     const items = [];
     for (let i = start; i < end; i++) items.push(rowElement(rows[i], i));
@@ -191,15 +199,20 @@ export function createGrid(box, on) {
     box.dataset.total = String(total);
     if (focusedRun) body.querySelector(`tr[data-run="${CSS.escape(focusedRun)}"] input`)?.focus();
     box.dataset.rowsMs = (performance.now() - t0).toFixed(1); // the browser tests print it
+    box.dataset.renders = String(Number(box.dataset.renders ?? 0) + 1);
   }
 
+  // Scrolling within the rendered rows changes nothing in the DOM: rows are re-rendered
+  // only when the view reaches past them (every OVERSCAN rows or so).
   let queued = false;
   box.addEventListener("scroll", () => {
     if (queued) return;
     queued = true;
     requestAnimationFrame(() => {
       queued = false;
-      renderRows();
+      const [first, last] = inView();
+      const covered = first >= rendered[0] && Math.min(last, rows.length) <= rendered[1];
+      if (!covered) renderRows();
     });
   });
 
