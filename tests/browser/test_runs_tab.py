@@ -1,7 +1,8 @@
 """The Runs tab on a real hyperparameter sweep (SummaryWriter.add_hparams): sorting, the regex
 and range filters, its checkboxes as the run selection of the Scalars view, brushing the
-parallel-coordinates plot, CSV export, live updates, and 1000 runs (first render and rows in
-the DOM printed in the measurements section, never asserted as times)."""
+parallel-coordinates plot (through Plotly.restyle, and with the mouse), CSV export, live
+updates, and 1000 runs (first render, scrolling and rows in the DOM printed in the
+measurements section, never asserted as times)."""
 
 from __future__ import annotations
 
@@ -278,4 +279,23 @@ def test_1000_runs_render_only_the_rows_in_view(thousand_sweep_board, open_page,
         f"{len(frames)} scroll steps (two frames each), median {frames[len(frames) // 2]:.0f} ms, "
         f"90th percentile {frames[len(frames) * 9 // 10]:.0f} ms, rows re-rendered on {renders} "
         f"of them ({rows_ms:.1f} ms of script the last time) (load average {load})")
+    record.assert_clean()
+
+
+def test_a_mouse_drag_on_an_axis_brushes_it(sweep_board, open_page):
+    page, record = open_runs(open_page, sweep_board, "&runs=^sweep/")
+    page.wait_for_selector('#runs-parcoords[data-state="drawn"]', timeout=TIMEOUT)
+    axis = page.locator("#runs-parcoords .axis-brush").first  # lr: 0.1 at the top
+    box = axis.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + box["height"] * 0.4)
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + 1, steps=10)  # up past the top of the axis
+    page.mouse.up()
+    page.wait_for_selector("#view-runs .range-chips .chip", timeout=TIMEOUT)
+    assert page.locator("#view-runs .range-chips .chip").inner_text().startswith("lr: ")
+    rows = table_runs(page)
+    assert rows and set(rows) < set(NAMES)
+    assert all(sweep_hparams(int(n[-3:]))["lr"] >= 0.03 for n in rows), rows
+    assert "range=" in page.url
     record.assert_clean()
