@@ -17,6 +17,7 @@ import { clearParcoords, drawParcoords } from "./runs_parcoords.js";
 import { state, update } from "./state.js";
 
 const REFRESH_MS = 1000;
+const PLOT_LIVE_MS = 10000;
 const STREAM_PLUGINS = new Set(["scalars", "hparams", "runs"]);
 
 let data = null; // prepare(/api/runs/table body)
@@ -175,7 +176,8 @@ function renderPlot(ranges) {
     : "";
 }
 
-function renderTable() {
+/** Render the table (rows in view only) and, unless `plot` is false, the plot. */
+function renderTable({ plot = true } = {}) {
   if (!ui || !data) return 0;
   const { re: tagRe } = compileFilter(state.tags);
   const specs = tableColumns(data, modes, tagRe);
@@ -189,7 +191,7 @@ function renderTable() {
   ui.count.textContent = `${rows.length.toLocaleString()} of ${data.rows.length.toLocaleString()} ` +
     `runs · ${checked.toLocaleString()} selected`;
   renderChips(ranges);
-  renderPlot(ranges);
+  if (plot) renderPlot(ranges);
   return rows.length;
 }
 
@@ -209,10 +211,19 @@ export async function renderRunsTab(view) {
   return n;
 }
 
+// Live points move the plot's metric axis, but redrawing a plot of many lines holds the page
+// for a moment: while training runs, the plot follows at most every PLOT_LIVE_MS.
+const redrawPlotLive = throttle(() => {
+  if (state.tab === "runs" && ui && data) renderPlot(parseRanges(state.range));
+}, PLOT_LIVE_MS);
+
 const refreshSoon = throttle(async () => {
   await load();
   const changed = syncRangeFilter();
-  if (state.tab === "runs") renderTable();
+  if (state.tab === "runs") {
+    renderTable({ plot: false });
+    redrawPlotLive();
+  }
   if (changed) notifyFilter();
 }, REFRESH_MS);
 
