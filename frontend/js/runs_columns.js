@@ -47,12 +47,13 @@ export function prepare(body) {
   const numeric = new Map();
   const categories = new Map();
   for (const name of hparams) {
-    const values = rows.map((row) => row.hparams?.[name]).filter((v) => v !== undefined && v !== null);
+    const values = rows.map((row) => row.hparams?.[name] ?? null).filter((v) => v !== null);
     const allNumbers = values.every((v) => typeof v === "number");
     numeric.set(name, allNumbers);
     if (!allNumbers) {
       const distinct = [...new Set(values.map(String))];
-      categories.set(name, distinct.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })));
+      distinct.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+      categories.set(name, distinct);
     }
   }
   for (const row of rows) {
@@ -60,7 +61,9 @@ export function prepare(body) {
     for (const list of Object.values(row.metrics ?? {})) points += list[fields.count] ?? 0;
     row.points = points;
   }
-  const preferred = (body.experiment?.metrics ?? []).map((m) => m.tag).filter((t) => tags.includes(t));
+  const preferred = (body.experiment?.metrics ?? [])
+    .map((m) => m.tag)
+    .filter((t) => tags.includes(t));
   return { rows, fields, hparams, tags, numeric, categories, preferred, version: body.version };
 }
 

@@ -22,7 +22,8 @@ function cellText(row, spec, data) {
   }
   if (typeof value === "number") {
     const step = cellStep(row, spec, data);
-    return { text: formatValue(value), title: step === null ? String(value) : `${value} at step ${step}`, step };
+    const title = step === null ? String(value) : `${value} at step ${step}`;
+    return { text: formatValue(value), title, step };
   }
   return { text: String(value), title: String(value) };
 }
@@ -34,7 +35,9 @@ function dataCell(row, spec, data) {
     "td",
     { class: numeric ? "num" : null, title },
     el("span", { text }),
-    step !== undefined && step !== null ? el("span", { class: "cell-step", text: `@${step}` }) : null,
+    step !== undefined && step !== null
+      ? el("span", { class: "cell-step", text: `@${step}` })
+      : null,
   );
 }
 
@@ -97,7 +100,8 @@ export function createGrid(box, on) {
     const lo = box2("min");
     const hi = box2("max");
     const send = debounce(() => {
-      const parse = (input) => (input.value === "" || !input.checkValidity() ? null : Number(input.value));
+      const parse = (input) =>
+        input.value === "" || !input.checkValidity() ? null : Number(input.value);
       on.range(spec.id, parse(lo), parse(hi));
     }, TYPE_PAUSE_MS);
     lo.addEventListener("input", send);
@@ -124,11 +128,15 @@ export function createGrid(box, on) {
     allBox = el("input", { type: "checkbox", "aria-label": "Select every run in the table" });
     allBox.addEventListener("change", () => on.checkAll(allBox.checked));
     head.replaceChildren(
-      el("tr", { class: "sort-row" }, el("th", { scope: "col" }, allBox), specs.map((s) => sortHeader(s, sort))),
-      el("tr", { class: "filter-row" }, el("th", { scope: "col" }), specs.map((s) => filterHeader(s))),
+      el("tr", { class: "sort-row" }, el("th", { scope: "col" }, allBox),
+        specs.map((s) => sortHeader(s, sort))),
+      el("tr", { class: "filter-row" }, el("th", { scope: "col" }),
+        specs.map((s) => filterHeader(s))),
     );
     headHeight = head.offsetHeight;
-    if (focusCol) head.querySelector(`th[data-col="${CSS.escape(focusCol)}"] .sort-button`)?.focus();
+    if (focusCol) {
+      head.querySelector(`th[data-col="${CSS.escape(focusCol)}"] .sort-button`)?.focus();
+    }
     if (focusRange) {
       const [id] = focusRange;
       const index = focusRange[1].indexOf(focused);
@@ -159,10 +167,12 @@ export function createGrid(box, on) {
     swatch.style.background = runColor(row.name);
     const cells = specs.map((spec) =>
       spec.kind === "name"
-        ? el("th", { scope: "row", class: "name", title: row.name }, swatch, el("span", { text: row.name }))
+        ? el("th", { scope: "row", class: "name", title: row.name }, swatch,
+          el("span", { text: row.name }))
         : dataCell(row, spec, data),
     );
-    return el("tr", { dataset: { run: row.name }, "aria-rowindex": index + 3 }, el("td", {}, box1), cells);
+    const attrs = { dataset: { run: row.name }, "aria-rowindex": index + 3 }; // 2 header rows
+    return el("tr", attrs, el("td", {}, box1), cells);
   }
 
   function spacer(count) {
@@ -192,7 +202,8 @@ export function createGrid(box, on) {
     const items = [];
     for (let i = start; i < end; i++) items.push(rowElement(rows[i], i));
     if (!total) {
-      items.push(el("tr", { class: "hint-row" }, el("td", { colspan: specs.length + 1, text: "No run matches the filters." })));
+      const text = "No run matches the filters.";
+      items.push(el("tr", { class: "hint-row" }, el("td", { colspan: specs.length + 1, text })));
     }
     body.replaceChildren(spacer(start), ...items, spacer(total - end));
     table.setAttribute("aria-rowcount", String(total + 2));

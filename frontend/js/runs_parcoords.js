@@ -41,7 +41,9 @@ function dimension(spec, rows, data, range) {
   if (range && values.length) {
     const lo = Math.min(...values);
     const hi = Math.max(...values);
-    dim.constraintrange = [range.min ?? Math.min(lo, range.max), range.max ?? Math.max(hi, range.min)];
+    // an open bound reaches to the data's end (but never past the other bound)
+    dim.constraintrange = [range.min ?? Math.min(lo, range.max),
+      range.max ?? Math.max(hi, range.min)];
   }
   return dim;
 }

@@ -157,8 +157,8 @@ function renderPlot(ranges) {
   if (!data.hparams.length) {
     clearParcoords(ui.plot);
     ui.plot.hidden = true;
-    ui.note.textContent = "No hyperparameters in these runs: SummaryWriter.add_hparams (or torch's, " +
-      "or TF2's hparams API) logs them, and a plot across them appears here.";
+    ui.note.textContent = "No hyperparameters in these runs: SummaryWriter.add_hparams (or " +
+      "torch's, or TF2's hparams API) logs them, and a plot across them appears here.";
     return;
   }
   ui.plot.hidden = false;
@@ -167,8 +167,8 @@ function renderPlot(ranges) {
   const others = ranges.filter((r) => !axes.has(r.id));
   const rows = data.rows.filter((row) => (!re || re.test(row.name)) && passes(row, others, data));
   const rangeById = new Map(ranges.map((r) => [r.id, r]));
-  const lines = drawParcoords(ui.plot, { rows, specs, data, ranges: rangeById, onBrush: (id, range) =>
-    onRange(id, range?.[0] ?? null, range?.[1] ?? null) });
+  const onBrush = (id, range) => onRange(id, range?.[0] ?? null, range?.[1] ?? null);
+  const lines = drawParcoords(ui.plot, { rows, specs, data, ranges: rangeById, onBrush });
   const missing = rows.length - lines;
   ui.note.textContent = missing
     ? `${missing.toLocaleString()} of ${rows.length.toLocaleString()} runs have no value on some ` +
@@ -188,8 +188,9 @@ function renderTable({ plot = true } = {}) {
   ui.grid.setColumns(specs, data, sort);
   ui.grid.setRanges(ranges);
   const checked = ui.grid.setRows(rows, runChecked);
-  ui.count.textContent = `${rows.length.toLocaleString()} of ${data.rows.length.toLocaleString()} ` +
-    `runs · ${checked.toLocaleString()} selected`;
+  const of = data.rows.length.toLocaleString();
+  ui.count.textContent =
+    `${rows.length.toLocaleString()} of ${of} runs · ${checked.toLocaleString()} selected`;
   renderChips(ranges);
   if (plot) renderPlot(ranges);
   return rows.length;
