@@ -107,6 +107,8 @@ export const fetchHistograms = (run, tag, opts) =>
 
 /** GET /api/text → {run, tag, steps: [{step, wall_time, shape, html, notes}]}. */
 export const fetchText = (run, tag, opts) => getJson("api/text", { run, tag }, opts);
+/** GET /api/runs/table → {runs: [{name, hparams, metrics, last_wall_time, …}], columns, …}. */
+export const fetchRunsTable = (opts) => getJson("api/runs/table", {}, opts);
 
 /** GET /api/graph → {run, nodes: [...], edges: [...]}. */
 export function fetchGraph(run, expand, opts) {

@@ -17,6 +17,13 @@ import {
 import { applyActualSize, onImageData, reloadImages, renderImages } from "./images.js";
 import { initRunControls, knownRuns, onRunStateChange, setRuns, visibleRuns } from "./runs.js";
 import {
+  initRunsTab,
+  onRunsTableMessage,
+  onRunsTableState,
+  reloadRunsTable,
+  renderRunsTab,
+} from "./runs_tab.js";
+import {
   onScalarData,
   onScalarSettings,
   redrawScalars,
@@ -29,13 +36,14 @@ import { state, subscribe, update } from "./state.js";
 import { showEmpty } from "./empty.js";
 import { onTextData, reloadText, renderText } from "./text_view.js";
 
-const TABS = ["scalars", "images", "histograms", "text", "graphs"];
+const TABS = ["scalars", "images", "histograms", "text", "graphs", "runs"];
 const RENDER = {
   scalars: renderScalars,
   images: renderImages,
   histograms: renderHistograms,
   graphs: renderGraph,
   text: renderText,
+  runs: renderRunsTab,
 };
 const KIND = { scalars: "scalars", images: "images", histograms: "histograms", text: "text" };
 
@@ -115,7 +123,7 @@ function explainEmpty(tab, count) {
     showEmpty(runsBody, { loading: Boolean(runsBody?.loading) });
     return;
   }
-  if (count || tab === "graphs") return showEmpty(null);
+  if (count || !KIND[tab]) return showEmpty(null);
   const kind = KIND[tab];
   const { error } = compileFilter(state.tags);
   const anyInRuns = visibleRuns().some((run) => run.tags?.[kind]?.length);
@@ -156,6 +164,7 @@ async function loadRuns() {
 const refreshRuns = throttle(loadRuns, 1000);
 
 function onStreamMessage(message) {
+  onRunsTableMessage(message);
   const run = knownRuns().find((r) => r.name === message.run);
   const kind = KIND[message.plugin];
   if (!run || message.plugin === "runs" || (kind && !run.tags?.[kind]?.includes(message.tag))) {
@@ -195,13 +204,14 @@ function initTabs() {
 }
 
 function onStateChange(changed) {
+  onRunsTableState(changed);
   onRunStateChange(changed);
   syncSettings(changed);
   onScalarSettings(changed);
   if (changed.has("actual")) applyActualSize(byId("view-images"));
   if (changed.has("hist")) redrawHistograms();
   if (changed.size === 1 && changed.has("runs")) return void renderTabSoon(); // typing a filter
-  const rerender = ["tab", "runs", "hide", "show", "all", "tags", "grun", "expand"];
+  const rerender = ["tab", "runs", "hide", "show", "all", "tags", "grun", "expand", "range"];
   if (rerender.some((key) => changed.has(key))) renderTab();
 }
 
@@ -212,6 +222,7 @@ function main() {
   initCardTools();
   initCustomCharts();
   initDownloadAll();
+  initRunsTab({ onFilter: renderTab });
   initTabs();
   subscribe(onStateChange);
   onInFlight((n) => {
@@ -224,6 +235,7 @@ function main() {
     reloadImages();
     reloadHistograms();
     reloadText();
+    reloadRunsTable();
     if (state.tab === "graphs") renderGraph(byId("view-graphs"), { force: true });
   });
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {

@@ -16,6 +16,7 @@ const OVERSCAN = 10; // rows rendered above and below the visible ones
 
 let allRuns = [];
 let view = null; // {re, error, matching, capped, first}: derived from runs + filter + state
+let rangeFilter = null; // run name -> bool: the Runs table's ranges (runs_tab.js), or null
 
 /** Replace the known runs (from /api/runs) and redraw the list. */
 export function setRuns(runs) {
@@ -37,17 +38,35 @@ export function knownRuns() {
 function currentView() {
   if (view) return view;
   const { re, error } = compileFilter(state.runs);
-  const matching = re ? allRuns.filter((run) => re.test(run.name)) : allRuns;
+  const keep = (run) => (!re || re.test(run.name)) && (!rangeFilter || rangeFilter(run.name));
+  const matching = re || rangeFilter ? allRuns.filter(keep) : allRuns;
   const capped = !state.all && matching.length > RUN_CAP;
   const first = new Set(capped ? matching.slice(0, RUN_CAP).map((run) => run.name) : []);
-  view = { error, matching, capped, first };
+  const hidden = new Set(state.hide);
+  view = { error, matching, capped, first, hidden, shown: new Set(state.show) };
   return view;
 }
 
 /** Whether a run's box is checked (under the cap: one of the first runs, or checked by hand). */
-function isChecked(name, v = currentView(), hidden = new Set(state.hide), shown = null) {
+function isChecked(name, v = currentView(), hidden = v.hidden, shown = v.shown) {
   if (hidden.has(name)) return false;
-  return !v.capped || v.first.has(name) || (shown ?? new Set(state.show)).has(name);
+  return !v.capped || v.first.has(name) || shown.has(name);
+}
+
+/** Whether a run is checked and passes the filters (the Runs table's checkboxes). */
+export function runChecked(name) {
+  return isChecked(name);
+}
+
+/**
+ * Filter the runs further by a predicate on the run name (the Runs table's numeric ranges
+ * and parallel-coordinates brush), or lift it (null): like the regex, it narrows what every
+ * view draws. The caller re-renders its tab.
+ */
+export function setRangeFilter(fn) {
+  rangeFilter = fn;
+  view = null;
+  renderRunList();
 }
 
 /** Runs that are checked and match the run filter, in name order. */
@@ -126,7 +145,7 @@ function renderCapNote() {
   const note = byId("run-cap");
   note.hidden = !v.capped;
   if (!v.capped) return;
-  const what = state.runs ? "runs matching the filter" : "runs";
+  const what = state.runs || rangeFilter ? "runs matching the filter" : "runs";
   const drawn = visibleRuns().length;
   byId("run-cap-text").textContent =
     `Drawing ${drawn.toLocaleString()} of ${v.matching.length.toLocaleString()} ${what}: ` +
@@ -144,7 +163,7 @@ function renderRunList() {
   renderCapNote();
 }
 
-function toggleRun(name, on) {
+export function toggleRun(name, on) {
   const v = currentView();
   const hide = state.hide.filter((run) => run !== name);
   const show = state.show.filter((run) => run !== name);
@@ -153,10 +172,10 @@ function toggleRun(name, on) {
   update({ hide, show });
 }
 
-const drawAll = () => update({ all: true, hide: [], show: [] });
+export const drawAll = () => update({ all: true, hide: [], show: [] });
 
 /** None: uncheck every run (under the cap, the first runs are all that need hiding). */
-function drawNone() {
+export function drawNone() {
   const { matching } = currentView();
   if (matching.length > RUN_CAP) {
     update({ all: false, show: [], hide: matching.slice(0, RUN_CAP).map((run) => run.name) });

@@ -1,9 +1,10 @@
 // View state kept in the URL hash (so reload and sharing keep the view):
 //   #tab=scalars&smoothing=0.6&x=step&logy=1&tags=loss&runs=^train&hide=eval
 //    &hist=offset&actual=1&grun=train&expand=layer1&expand=layer1/conv
-//    &pin=loss&cardw=640&outliers=loss&tsort=nearest&chart=^loss/
+//    &pin=loss&cardw=640&outliers=loss&tsort=nearest&chart=^loss/&range=0.01~0.1~hparam:lr
 // (pin: pinned cards; cardw: card width in px; outliers: cards whose y range shows outliers;
-// tsort: tooltip order; chart: one custom chart per tag regex.)
+// tsort: tooltip order; chart: one custom chart per tag regex; range: a Runs table filter,
+// min~max~column, see runs_filter.js.)
 // Deselected runs are stored (hide=…), so runs that appear later start visible. With more
 // runs matching than runs.js draws by default, show=… lists runs checked beyond that first
 // few, and all=1 lifts the cap.
@@ -27,9 +28,10 @@ const DEFAULTS = Object.freeze({
   outliers: [],
   tsort: "value",
   chart: [],
+  range: [],
 });
 
-const TABS = ["scalars", "images", "histograms", "text", "graphs"];
+const TABS = ["scalars", "images", "histograms", "text", "graphs", "runs"];
 const XAXES = ["step", "relative", "wall"];
 const HISTMODES = ["offset", "distribution"];
 const TOOLTIP_SORTS = ["value", "nearest", "name"];
@@ -38,7 +40,8 @@ export const CARD_WIDTH = Object.freeze({ min: 320, max: 1400 });
 /** Parse a location hash into a full state object (unknown values fall back to defaults). */
 export function parseHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const state = { ...DEFAULTS, hide: [], show: [], expand: [], pin: [], outliers: [], chart: [] };
+  const state = { ...DEFAULTS, hide: [], show: [], expand: [], pin: [], outliers: [], chart: [],
+    range: [] };
   const tab = params.get("tab");
   if (TABS.includes(tab)) state.tab = tab;
   const smoothing = Number.parseFloat(params.get("smoothing"));
@@ -62,6 +65,7 @@ export function parseHash(hash) {
   state.outliers = params.getAll("outliers");
   if (TOOLTIP_SORTS.includes(params.get("tsort"))) state.tsort = params.get("tsort");
   state.chart = params.getAll("chart").filter(Boolean);
+  state.range = params.getAll("range").filter(Boolean);
   return state;
 }
 
@@ -86,6 +90,7 @@ export function toHash(state) {
   for (const tag of state.outliers) params.append("outliers", tag);
   if (state.tsort !== DEFAULTS.tsort) params.set("tsort", state.tsort);
   for (const pattern of state.chart) params.append("chart", pattern);
+  for (const range of state.range) params.append("range", range);
   const text = params.toString();
   return text ? `#${text}` : "";
 }

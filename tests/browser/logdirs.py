@@ -200,3 +200,41 @@ def card_tools(root: Path) -> Path:
         for step in range(3):
             w.add_scalar("acc", 0.1 * step, step, walltime=t0 + step)
     return root
+
+
+SWEEP_OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+def sweep_hparams(k: int) -> dict:
+    """Run k's hyperparameters in `hparams_sweep()`."""
+    return {
+        "lr": [0.1, 0.03, 0.01, 0.003, 0.001][k % 5],
+        "optimizer": SWEEP_OPTIMIZERS[k % 3],
+        "batch_size": [32, 64, 128, 256][k % 4],
+        "dropout": round(0.1 * (k % 4), 1),
+    }
+
+
+def sweep_loss(k: int, step: int) -> float:
+    """Run k's loss at a step: decays faster with a larger learning rate."""
+    rate = 20.0 * sweep_hparams(k)["lr"] ** 0.5
+    return 2.0 * math.exp(-rate * step / 100) + 0.05 + 0.01 * (k % 7)
+
+
+def hparams_sweep(root: Path, runs: int = 12, steps: int = 50, extra_tags: int = 0) -> Path:
+    """A hyperparameter sweep written with SummaryWriter.add_hparams: runs named
+    sweep/run000…, each with lr, optimizer, batch_size and dropout, loss and accuracy curves
+    (and `extra_tags` more scalar tags), and the final accuracy as the hparams metric."""
+    width = max(3, len(str(runs - 1)))
+    t0 = 1_764_200_000.0
+    for k in range(runs):
+        with SummaryWriter(str(root / "sweep" / f"run{k:0{width}d}")) as w:
+            for step in range(0, steps):
+                wall = t0 + step * 2.0 + k
+                loss = sweep_loss(k, step)
+                w.add_scalar("loss", loss, step, walltime=wall)
+                w.add_scalar("accuracy", 1.0 - loss / 2.5, step, walltime=wall)
+                for t in range(extra_tags):
+                    w.add_scalar(f"extra/metric{t}", loss * (t + 1), step, walltime=wall)
+            w.add_hparams(sweep_hparams(k), {"hparam/accuracy": 1.0 - sweep_loss(k, steps) / 2.5})
+    return root

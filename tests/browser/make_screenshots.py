@@ -4,15 +4,16 @@
     .venv/bin/python -m tests.browser.make_screenshots --many-runs   # 1000 runs only
     .venv/bin/python -m tests.browser.make_screenshots --text        # the Text tab only
     .venv/bin/python -m tests.browser.make_screenshots --trace       # the traced graph only
+    .venv/bin/python -m tests.browser.make_screenshots --runs        # the Runs tab only
 
 Writes (or reuses) the demo logdir with examples/make_demo.py — the same one `make run`
-serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs}.png
+serves — serves it with the real `board`, and saves docs/screenshot-{scalars,images,graphs,runs}.png
 and the card tools (docs/screenshot-{pinned,datatable,dark}.png: pinned card with the hover
 tooltip and a custom chart of two tags; a full-screen card with the table of a dragged range;
 the dark theme), the Text tab (docs/screenshot-text.png: the three CNN runs' notes, one
 moved back to its first step) and docs/screenshot-graphs-trace.png (the lstm_digits graph
-coloured by the compute time of its traced step) from headless Debian chromium; `--text` or
-`--trace` saves only that one. `--many-runs` instead serves 1000 runs × 10
+coloured by the compute time of its traced step) from headless Debian chromium; `--text`,
+`--trace` or `--runs` saves only that one. `--many-runs` instead serves 1000 runs × 10
 tags × 100 steps (tests/browser/logdirs.py) and saves docs/screenshot-many-runs.png: the
 capped selection's note and the run list.
 """
@@ -76,6 +77,8 @@ def shoot(url: str, out: Path, color_scheme: str) -> list[Path]:
         page.screenshot(path=saved[-1])
         saved.append(shoot_trace(page, url, out))
 
+        saved.append(shoot_runs(page, url, out))
+
         dark = browser.new_page(viewport=VIEWPORT, color_scheme="dark", device_scale_factor=1)
         dark.goto(url + f"#tags=^(loss|accuracy|d_loss|g_loss)$&pin={PIN}")
         dark.wait_for_selector('#view-scalars[data-ready="1"]', timeout=TIMEOUT)
@@ -121,6 +124,24 @@ def shoot_trace(page, url: str, out: Path) -> Path:
     page.click(f'.node[data-id="{TRACE_NODE}"]')
     page.wait_for_timeout(300)
     path = out / "screenshot-graphs-trace.png"
+    page.screenshot(path=path)
+    return path
+
+
+RUNS_HASH = "#tab=runs&runs=^cnn_lr|^mnist_like_cnn$&tags=^(accuracy|loss)"
+
+
+def shoot_runs(page, url: str, out: Path) -> Path:
+    """The Runs tab on the learning-rate sweep: the table, sorted by accuracy, and the
+    parallel coordinates over the hyperparameters."""
+    page.goto(url + RUNS_HASH)
+    page.wait_for_selector('#view-runs[data-ready="1"]', timeout=TIMEOUT)
+    page.wait_for_selector('#runs-parcoords[data-state="drawn"]', timeout=TIMEOUT)
+    accuracy = '#view-runs th[data-col^="last:accuracy"] .sort-button'
+    if page.locator(accuracy).count():
+        page.locator(accuracy).first.click()
+    page.wait_for_timeout(600)
+    path = out / "screenshot-runs.png"
     page.screenshot(path=path)
     return path
 
@@ -202,6 +223,8 @@ def main(argv=None) -> None:
                         help="only the 1000-run screenshot (docs/screenshot-many-runs.png)")
     parser.add_argument("--text", action="store_true",
                         help="only the Text tab (docs/screenshot-text.png)")
+    parser.add_argument("--runs", action="store_true",
+                        help="only the Runs tab (docs/screenshot-runs.png)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.many_runs:
@@ -214,7 +237,7 @@ def main(argv=None) -> None:
     board = Board(args.logdir).wait_loaded()
     scheme = "dark" if args.dark else "light"
     try:
-        only = {"text": shoot_text, "trace": shoot_trace}
+        only = {"text": shoot_text, "trace": shoot_trace, "runs": shoot_runs}
         for name, shot in only.items():
             if getattr(args, name):
                 print(shoot_only(shot, board.url, args.out, scheme))
