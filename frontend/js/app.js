@@ -223,10 +223,12 @@ function main() {
   renderTab();
   setStatus(streamStatus);
   loadRuns();
+  let streamLost = false; // the first connect follows loadRuns(); a reconnect asks again
   openStream(onStreamMessage, (status) => {
     streamStatus = status === "live" ? "Live" : "Reconnecting…";
     setStatus(streamStatus);
-    if (status === "live" && loadedOnce) refreshRuns();
+    if (status === "live" && streamLost && loadedOnce) refreshRuns();
+    streamLost = status !== "live";
   });
 }
 
