@@ -23,7 +23,8 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from .errors import error_body
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+CSP = ("default-src 'self'; script-src 'self'; worker-src 'self'; "
+       "style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 COOKIE = "board_token"

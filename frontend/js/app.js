@@ -25,6 +25,7 @@ import {
 } from "./scalars.js";
 import { loadPlotly } from "./plots.js";
 import { initSettings, syncSettings } from "./settings.js";
+import { registerStaticCache } from "./static_cache.js";
 import { state, subscribe, update } from "./state.js";
 import { showEmpty } from "./empty.js";
 
@@ -223,6 +224,7 @@ function main() {
   renderTab();
   setStatus(streamStatus);
   loadRuns();
+  registerStaticCache();
   let streamLost = false; // the first connect follows loadRuns(); a reconnect asks again
   openStream(onStreamMessage, (status) => {
     streamStatus = status === "live" ? "Live" : "Reconnecting…";
