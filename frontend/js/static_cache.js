@@ -1,12 +1,12 @@
 // Registers sw.js, which keeps the content-hashed static files in CacheStorage so that a
-// repeat visit starts from plotly.js already compiled (see sw.js). Registered a moment after
-// the load event, when the page is idle: the worker's install (it reads the files again and
-// compiles plotly.js) then does not compete with drawing the first screen.
+// repeat visit starts from plotly.js already compiled (see sw.js). Registered once the page
+// has loaded, its requests are answered and it is idle: the worker's install (it reads the
+// files again and has plotly.js compiled) then does not compete with the first screen.
 // Pages on plain (unhashed) URLs and browsers without service workers (or an http:// origin
 // other than localhost, where they are off) go on without it.
 
 const HASHED_DIR = /\/h\/([^/]+)\//;
-const AFTER_LOAD_MS = 1000;
+const RETRY_MS = 500;
 
 /** The digests of the page's frontend and of plotly: a new one makes a new worker. */
 function version() {
@@ -16,17 +16,24 @@ function version() {
   return frontend ? `${frontend}.${plotly ?? ""}` : "";
 }
 
-/** Register the worker after the load event, when the page is idle; call once. */
+/** Requests in flight (app.js keeps body[aria-busy]). */
+const busy = () => document.body.getAttribute("aria-busy") !== "false";
+
+/** Register the worker after the load event, when no request is in flight and the page is
+ * idle; call once. */
 export function registerStaticCache() {
   const v = version();
   if (!v || !("serviceWorker" in navigator)) return;
   const register = () => {
+    if (busy()) return void setTimeout(whenQuiet, RETRY_MS);
     navigator.serviceWorker.register(`sw.js?v=${v}`).catch(() => {
       // refused (e.g. a browser setting): the HTTP cache still serves the files
     });
   };
-  const idle = () => requestIdleCallback(register, { timeout: 3000 });
-  const whenIdle = () => setTimeout(idle, AFTER_LOAD_MS);
-  if (document.readyState === "complete") whenIdle();
-  else window.addEventListener("load", whenIdle, { once: true });
+  const whenQuiet = () => {
+    if (busy()) setTimeout(whenQuiet, RETRY_MS);
+    else requestIdleCallback(register, { timeout: 5000 });
+  };
+  if (document.readyState === "complete") whenQuiet();
+  else window.addEventListener("load", whenQuiet, { once: true });
 }

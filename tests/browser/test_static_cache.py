@@ -66,7 +66,20 @@ def check_repeat_visit(context, url, origin):
 
 
 def test_a_repeat_visit_takes_the_static_files_from_the_worker(tools_board, fresh_context):
-    check_repeat_visit(fresh_context, tools_board.url, tools_board.url)
+    page = check_repeat_visit(fresh_context, tools_board.url, tools_board.url)
+    # a file the cache lost (storage pressure, an older worker) comes from the board again
+    page.evaluate("""async () => {
+        const cache = await caches.open('numboard-static');
+        for (const request of await cache.keys()) {
+            if (request.url.endsWith('/js/app.js') || request.url.endsWith('/css/base.css')) {
+                await cache.delete(request);
+            }
+        }
+    }""")
+    third, record, served = visit(fresh_context, tools_board.url)
+    lost = [u for u in served if u.endswith(("/js/app.js", "/css/base.css"))]
+    assert len(lost) == 2 and all(u.startswith(tools_board.url + "h/") for u in lost)
+    record.assert_clean()
 
 
 def test_the_worker_works_with_the_auth_token(tmp_path, playwright_browser, fresh_context):
