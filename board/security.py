@@ -4,7 +4,8 @@
   images and connections from this origin only; inline *styles* are allowed because
   plotly.js writes its own style rules, and `'unsafe-eval'` because plotly's WebGL traces
   (the Runs tab's parallel coordinates) build their draw functions with `new Function`;
-  the page's own code never evaluates strings) and `X-Content-Type-Options: nosniff`.
+  the page's own code never evaluates strings; TensorBoard's policy allows it too), `worker-src
+  'self'` for the service worker that caches the hashed static files, and `X-Content-Type-Options: nosniff`.
 - With a token set (`--auth_token` or BOARD_AUTH_TOKEN) every route, static files and the
   event stream included, needs it: `Authorization: Bearer <token>`, or the cookie that
   visiting any URL with `?token=<token>` sets (the response redirects to the same URL
@@ -25,7 +26,8 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from .errors import error_body
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; worker-src 'self'; "
+       "style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 COOKIE = "board_token"

@@ -17,7 +17,8 @@ with `Cache-Control: immutable`: a repeat visit takes them from the browser's ca
 asking, and with them the code V8 compiled last time. The digest of a frontend file is that
 of the whole frontend (modules import each other by relative URLs, which then stay in the
 same hashed folder); plotly's is its own, so editing the frontend keeps plotly cached.
-`/` rewrites index.html's `href`/`src` attributes to those URLs on each request (it is
+frontend/sw.js, a service worker the page registers, keeps the hashed files in CacheStorage
+(and nothing else). `/` rewrites index.html's `href`/`src` attributes to those URLs on each request (it is
 `no-cache`), so an edited file gets a new URL at once. A hashed URL whose digest is not the
 current one still answers the current file, but `no-cache`. The plain paths stay served with
 an ETag and `Cache-Control: no-cache` (revalidated with `If-None-Match`: a 304, no body).

@@ -32,6 +32,7 @@ import {
 } from "./scalars.js";
 import { loadPlotly } from "./plots.js";
 import { initSettings, syncSettings } from "./settings.js";
+import { registerStaticCache } from "./static_cache.js";
 import { state, subscribe, update } from "./state.js";
 import { showEmpty } from "./empty.js";
 import { onTextData, reloadText, renderText } from "./text_view.js";
@@ -245,10 +246,13 @@ function main() {
   renderTab();
   setStatus(streamStatus);
   loadRuns();
+  registerStaticCache();
+  let streamLost = false; // the first connect follows loadRuns(); a reconnect asks again
   openStream(onStreamMessage, (status) => {
     streamStatus = status === "live" ? "Live" : "Reconnecting…";
     setStatus(streamStatus);
-    if (status === "live" && loadedOnce) refreshRuns();
+    if (status === "live" && streamLost && loadedOnce) refreshRuns();
+    streamLost = status !== "live";
   });
 }
 

@@ -71,9 +71,13 @@ export function addCardTools(card) {
   resizer.observe(card.plot);
 }
 
-/** Hook: before each draw. Outlier-free y range, our tooltip instead of plotly's. */
+/**
+ * Hook: before each draw. The y range the user zoomed to, else the outlier-free one of what
+ * the x range shows; our tooltip instead of plotly's.
+ */
 export function beforeDraw(card, traces, layout) {
-  applyOutlierRange(card.tag, traces, layout);
+  if (card.yZoom) Object.assign(layout.yaxis, { range: card.yZoom, autorange: false });
+  else applyOutlierRange(card.tag, traces, layout, card.xZoom());
   quietHover(traces, layout);
   if (card.tablePick) refreshTable(card);
 }
@@ -84,11 +88,14 @@ export function afterFirstDraw(card) {
   attachTable(card);
 }
 
-/** Hook: the groups are laid out; move pinned cards to the Pinned section. */
-export function placePinned(root) {
+/**
+ * Hook: the groups are laid out; move pinned cards to the Pinned section. `elementFor(tag)`
+ * is a tag's card (default: the one on the page).
+ */
+export function placePinned(root, elementFor = null) {
   const byTag = new Map();
   for (const [element, { card }] of cards) if (element.isConnected) byTag.set(card.tag, element);
-  layoutPinned(root, (tag) => byTag.get(tag));
+  layoutPinned(root, elementFor ?? ((tag) => byTag.get(tag)));
 }
 
 function forget() {

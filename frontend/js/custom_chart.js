@@ -54,8 +54,16 @@ class CustomChart {
     );
   }
 
+  /** The tags the chart draws: those matching its pattern and the tab's tag filter. */
   tags() {
-    return tagsOf(visibleRuns(), "scalars", this.pattern);
+    const filtered = new Set(tagsOf(visibleRuns(), "scalars", state.tags));
+    return tagsOf(visibleRuns(), "scalars", this.pattern).filter((tag) => filtered.has(tag));
+  }
+
+  /** Whether the tag filter hides every tag the chart would draw without it. */
+  filteredOut() {
+    return Boolean(state.tags) && !this.tags().length &&
+      tagsOf(visibleRuns(), "scalars", this.pattern).length > 0;
   }
 
   /** Load when the matching tags or the runs that hold them changed since the last load. */
@@ -160,9 +168,10 @@ export function renderCustomCharts() {
     if (!charts.has(pattern)) charts.set(pattern, new CustomChart(pattern));
     const chart = charts.get(pattern);
     grid.append(chart.element);
-    chart.refresh();
+    chart.element.hidden = chart.filteredOut(); // as the tag filter hides the other cards
+    if (!chart.element.hidden) chart.refresh();
   }
-  section.hidden = !charts.size;
+  section.hidden = ![...charts.values()].some((chart) => !chart.element.hidden);
 }
 
 const reloadAll = debounce(() => {
@@ -221,7 +230,7 @@ export function initCustomCharts() {
 }
 
 subscribe((changed) => {
-  if (["chart", "runs", "hide"].some((key) => changed.has(key))) renderCustomCharts();
+  if (["chart", "runs", "hide", "tags"].some((key) => changed.has(key))) renderCustomCharts();
   else if (changed.has("smoothing")) reloadAll();
   else if (changed.has("x") || changed.has("logy") || changed.has("outliers")) {
     for (const chart of charts.values()) {

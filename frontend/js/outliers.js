@@ -41,21 +41,43 @@ export function outlierRange(values, log = false) {
   return range;
 }
 
+/** [min, max] of the finite `values` (log10 units when `log`), padded by 5 %; null if none. */
+export function spanRange(values, log = false) {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v === null || !Number.isFinite(v) || (log && v <= 0)) continue;
+    const y = log ? Math.log10(v) : v;
+    lo = Math.min(lo, y);
+    hi = Math.max(hi, y);
+  }
+  if (lo > hi) return null;
+  const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.1 || 1;
+  return [lo - pad, hi + pad];
+}
+
 /** Whether a card ignores outliers (the default). */
 export function ignoresOutliers(tag) {
   return !state.outliers.includes(tag);
 }
 
-/** Fix layout.yaxis.range from the drawn y values when the card ignores outliers. */
-export function applyOutlierRange(tag, traces, layout) {
+/**
+ * Fix layout.yaxis.range from the drawn y values when the card ignores outliers: those whose
+ * x lies in `xRange` ([x0, x1] in axis numbers) when the card is zoomed in x, else all.
+ */
+export function applyOutlierRange(tag, traces, layout, xRange = null) {
   if (!ignoresOutliers(tag)) return null;
   const values = [];
+  const [x0, x1] = xRange ?? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
   for (const trace of traces) {
     // the faint raw lines under smoothed ones may leave the range: the smoothed lines decide
     if (trace.meta?.kind === "raw" && traces.some((t) => t.meta?.kind === "smoothed")) continue;
-    for (const y of trace.y) values.push(y);
+    const { x, y } = trace;
+    for (let i = 0; i < y.length; i++) if (!xRange || (x[i] >= x0 && x[i] <= x1)) values.push(y[i]);
   }
-  const range = outlierRange(values, layout.yaxis.type === "log");
+  const log = layout.yaxis.type === "log";
+  // zoomed in x: plotly's autorange would span every value, in view or not
+  const range = outlierRange(values, log) ?? (xRange ? spanRange(values, log) : null);
   if (range) {
     layout.yaxis.range = range;
     layout.yaxis.autorange = false;

@@ -8,7 +8,7 @@ import { addCardTools, afterFirstDraw, beforeDraw } from "./card_tools.js";
 import { runColor, withAlpha } from "./colors.js";
 import { el } from "./dom.js";
 import { PLOT_CONFIG, baseLayout, plotText, plotlyReady, purge, whenPlotly } from "./plots.js";
-import { seriesX, stepWindow, timeUnit } from "./scalar_axes.js";
+import { rangeNumber, seriesX, stepWindow, timeUnit } from "./scalar_axes.js";
 import { merged, sameStep } from "./series_view.js";
 import { smooth } from "./smoothing.js";
 import { state } from "./state.js";
@@ -35,7 +35,8 @@ export class ScalarCard {
     this.onDrawn = onDrawn ?? (() => {});
     this.runs = [];
     this.series = new Map(); // run -> {data, win, gen, stale}
-    this.zoom = null;
+    this.zoom = null; // plotly's x range when zoomed in
+    this.yZoom = null; // the y range the user zoomed to (a box zoom), else null
     this.shown = false;
     this.drawQueued = false;
     this.plot = el("div", { class: "plot", role: "figure", "aria-label": `Chart of ${tag}` });
@@ -205,9 +206,15 @@ export class ScalarCard {
     this.loadRuns([...this.series].filter(([, entry]) => downsampled(entry)).map(([run]) => run));
   }
 
+  /** The zoomed x range in axis numbers, or null when not zoomed. */
+  xZoom() {
+    return this.zoom ? this.zoom.map((end) => rangeNumber(end, state.x)) : null;
+  }
+
   /** x-axis mode or log scale changed: the zoom no longer applies. */
   axesChanged() {
     this.zoom = null;
+    this.yZoom = null;
     for (const entry of this.series.values()) entry.win = null;
     this.queueDraw();
   }
@@ -343,6 +350,9 @@ export class ScalarCard {
     this.listening = true;
     afterFirstDraw(this);
     this.plot.on("plotly_relayout", (ev) => {
+      if (ev["yaxis.autorange"]) this.yZoom = null;
+      if ("yaxis.range[0]" in ev) this.yZoom = [ev["yaxis.range[0]"], ev["yaxis.range[1]"]];
+      if (ev["yaxis.range"]) this.yZoom = ev["yaxis.range"];
       if (ev["xaxis.autorange"]) return void this.zoomTo(null);
       let range = ev["xaxis.range"];
       if (!range && "xaxis.range[0]" in ev) range = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];

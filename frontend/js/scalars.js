@@ -5,7 +5,7 @@ import { placePinned } from "./card_tools.js";
 import { debounce } from "./dom.js";
 import { visibleRuns } from "./runs.js";
 import { ScalarCard } from "./scalar_card.js";
-import { state } from "./state.js";
+import { state, subscribe } from "./state.js";
 import { groupOf, layoutGroups, runsWithTag, tagsOf } from "./tags.js";
 
 const PREFETCH = 600; // px below and above the viewport loaded once the visible cards are drawn
@@ -75,14 +75,18 @@ export function renderScalars(root) {
   container = root;
   const runs = visibleRuns();
   const tags = tagsOf(runs, "scalars", state.tags);
+  // a pinned card stays in the Pinned section while the tag filter hides it from its group
+  const pinnedOnly = tags.length === tagsOf(runs, "scalars", "").length ? [] :
+    state.pin.filter((tag) => !tags.includes(tag) && runsWithTag(runs, "scalars", tag).length);
+  const kept = [...tags, ...pinnedOnly];
   for (const [tag, card] of cards) {
-    if (!tags.includes(tag)) {
+    if (!kept.includes(tag)) {
       unobserve(card);
       card.destroy();
       cards.delete(tag);
     }
   }
-  for (const tag of tags) {
+  for (const tag of kept) {
     if (!cards.has(tag)) {
       const card = new ScalarCard(tag, { onDrawn });
       cards.set(tag, card);
@@ -91,11 +95,16 @@ export function renderScalars(root) {
     cards.get(tag).setRuns(runsWithTag(runs, "scalars", tag));
   }
   layoutGroups(root, tags, groupOf, (tag) => cards.get(tag).element);
-  placePinned(root);
+  placePinned(root, (tag) => cards.get(tag)?.element);
   showCardsOnScreen(root);
-  if (!tags.length) delete root.dataset.ready;
-  return tags.length;
+  if (!kept.length) delete root.dataset.ready;
+  return kept.length;
 }
+
+// Pinning or unpinning may add or drop a card the tag filter hides.
+subscribe((changed) => {
+  if (changed.has("pin") && container && !container.hidden) renderScalars(container);
+});
 
 /**
  * Load the cards on screen now rather than when the observer next reports (a frame

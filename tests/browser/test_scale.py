@@ -114,8 +114,9 @@ def test_cold_and_repeat_visits_of_the_1m_point_logdir(
     million_points_board, playwright_browser, tmp_path, report_measurement
 ):
     """A fresh browser profile, as a user's is: the first visit loads everything; the next
-    ones take the content-hashed files from the cache without asking (immutable), and from
-    the third on Chromium also reuses the code it compiled (V8's code cache)."""
+    ones take the content-hashed files from the cache without asking (the HTTP cache, they are
+    immutable, or the page's service worker once it is installed), with the code V8 compiled
+    (from the service worker's cache on the 2nd visit, from the HTTP cache on the 3rd)."""
     context = playwright_browser.browser_type.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
         viewport=VIEWPORT)
