@@ -4,8 +4,9 @@
   images and connections from this origin only; inline *styles* are allowed because
   plotly.js writes its own style rules, and `'unsafe-eval'` because plotly's WebGL traces
   (the Runs tab's parallel coordinates) build their draw functions with `new Function`;
-  the page's own code never evaluates strings; TensorBoard's policy allows it too), `worker-src
-  'self'` for the service worker that caches the hashed static files, and `X-Content-Type-Options: nosniff`.
+  the page's own code never evaluates strings; TensorBoard's policy allows it too),
+  `worker-src 'self'` for the service worker that caches the hashed static files, and
+  `X-Content-Type-Options: nosniff`.
 - With a token set (`--auth_token` or BOARD_AUTH_TOKEN) every route, static files and the
   event stream included, needs it: `Authorization: Bearer <token>`, or the cookie that
   visiting any URL with `?token=<token>` sets (the response redirects to the same URL
