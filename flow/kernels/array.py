@@ -235,6 +235,80 @@ register(OpDef("Slice", lambda i, a: i[0][_slice_index(i[1], i[2])],
                _slice_shape, attrs=("T", "Index"), const_inputs=(1, 2)))
 
 
+def _split_shape(x, axis, sizes):
+    """One output shape per piece of ``x`` (a shape tuple or None) cut along ``axis``."""
+    if x is None:
+        return [None] * len(sizes)
+    if axis is None:
+        return [(None,) * len(x)] * len(sizes)
+    a = int(axis) % len(x)
+    return [(*x[:a], n, *x[a + 1:]) for n in sizes]
+
+
+def _split_v_sizes(value, sizes, axis):
+    sizes = [int(v) for v in np.reshape(sizes, -1)]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = value.shape[axis] - (sum(sizes) + 1)
+    if sum(sizes) != value.shape[axis] or min(sizes, default=0) < 0:
+        raise ValueError(f"SplitV: sizes {sizes} must add up to the size {value.shape[axis]} "
+                         f"of dimension {axis} of the input")
+    return sizes
+
+
+def _split(inputs, attrs):
+    axis, x = int(inputs[0]), inputs[1]
+    n = int(attrs["num_split"])
+    if x.shape[axis] % n:
+        raise ValueError(f"Split: dimension {axis} of size {x.shape[axis]} is not evenly "
+                         f"divisible by num_split {n}; use SplitV (a list of sizes)")
+    return tuple(np.split(x, n, axis=axis))
+
+
+def _split_v(inputs, attrs):
+    x, axis = inputs[0], int(inputs[2]) % inputs[0].ndim
+    return tuple(np.split(x, np.cumsum(_split_v_sizes(x, inputs[1], axis))[:-1], axis=axis))
+
+
+def _pieces_grad(outputs, grads, axis):
+    """The gradient of a split: the pieces' gradients concatenated (zeros where none)."""
+    return np.concatenate([np.zeros_like(o) if g is None else g
+                           for o, g in zip(outputs, grads, strict=True)], axis=axis)
+
+
+def _split_rule(shapes, attrs):
+    n, x, axis = int(attrs["num_split"]), shapes[1], const_input(attrs, 0)
+    if x is None or axis is None:
+        return _split_shape(x, axis, [None] * n)
+    d = x[int(axis) % len(x)]
+    if d is not None and d % n:
+        raise ValueError(f"Split: dimension {int(axis)} of size {d} is not evenly divisible by "
+                         f"num_split {n}; pass a list of sizes instead")
+    return _split_shape(x, axis, [None if d is None else d // n] * n)
+
+
+def _split_v_rule(shapes, attrs):
+    x, sizes, axis = shapes[0], const_input(attrs, 1), const_input(attrs, 2)
+    n = int(attrs["num_split"])
+    if sizes is None or x is None or axis is None or x[int(axis) % len(x)] is None:
+        return _split_shape(x, axis, [None] * n)
+    sizes = [int(v) for v in np.reshape(sizes, -1)]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = x[int(axis) % len(x)] - (sum(sizes) + 1)
+    return _split_shape(x, axis, sizes)
+
+
+# Split / SplitV: TF's tf.split (num_outputs as ShapeN's: the dtype and shape rules give
+# num_split outputs); the gradient is one concatenation, not one zero-padded array per piece
+register(OpDef("Split", _split,
+               lambda i, o, g, a: [None, _pieces_grad(o, g, int(i[0]) % o[0].ndim)],
+               _split_rule, num_outputs=2, dtype=lambda d, a: [d[1]] * int(a["num_split"]),
+               attrs=("num_split", "T"), const_inputs=(0,)))
+register(OpDef("SplitV", _split_v,
+               lambda i, o, g, a: [_pieces_grad(o, g, int(i[2]) % o[0].ndim), None, None],
+               _split_v_rule, num_outputs=2, dtype=lambda d, a: [d[0]] * int(a["num_split"]),
+               attrs=("num_split", "T", "Tlen"), const_inputs=(1, 2)))
+
+
 def strided_index(begin, end, strides, attrs) -> tuple:
     """The numpy index a ``StridedSlice`` with these masks selects."""
     index = []

@@ -166,7 +166,8 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
-    """Equal pieces (an int) or pieces of the given sizes along ``axis``, as ``Slice`` ops."""
+    """Equal pieces (an int: TF's ``Split`` op) or pieces of the given sizes (``SplitV``)
+    along ``axis``."""
     value = _tensor(value)
     shape = value.shape.as_list() if value.shape.ndims is not None else None
     if shape is None or shape[axis] is None:
@@ -177,22 +178,17 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         if shape[axis] % parts:
             raise ValueError(f"Dimension size {shape[axis]} must be evenly divisible by "
                              f"{parts}; pass a list of sizes instead")
-        sizes = [shape[axis] // parts] * parts
-    else:
-        sizes = [int(v) for v in num_or_size_splits]
-        if -1 in sizes:
-            sizes[sizes.index(-1)] = shape[axis] - (sum(sizes) + 1)
-        if sum(sizes) != shape[axis]:
-            raise ValueError(f"sizes {sizes} must add up to the axis size {shape[axis]}")
-    out, start = [], 0
-    for size_k in sizes:
-        begin = [0] * len(shape)
-        begin[axis] = start
-        extent = [-1] * len(shape)
-        extent[axis] = size_k
-        out.append(slice(value, begin, extent))
-        start += size_k
-    return out
+        out = apply("Split", [np.int32(axis), value], {"num_split": parts, "T": value.dtype},
+                    name)
+        return list(out)
+    sizes = [int(v) for v in num_or_size_splits]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = shape[axis] - (sum(sizes) + 1)
+    if sum(sizes) != shape[axis]:
+        raise ValueError(f"sizes {sizes} must add up to the axis size {shape[axis]}")
+    out = apply("SplitV", [value, np.asarray(sizes, np.int32), np.int32(axis)],
+                {"num_split": len(sizes), "T": value.dtype, "Tlen": np.int32}, name)
+    return list(out)
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):
