@@ -42,6 +42,7 @@ import argparse
 import functools
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -391,6 +392,9 @@ def cpu_has_avx512() -> bool:
         return False
 
 
+AVX512_CORES = {"skylakex", "cooperlake", "sapphirerapids"}  # OpenBLAS core types
+
+
 def _steps_for(key, steps):
     """Steps per round: the 30-op graph runs 500, the GEMM 5, the ~0.1 s deep CNN step a
     quarter of ``steps``."""
@@ -432,16 +436,22 @@ def worker(peer, threads, steps, rounds, workloads, clock="wall"):
         makers["tiny"] = functools.partial(tf1_tiny, tf, threads)
         if peer == "tf":
             makers["gemm"] = functools.partial(tf1_gemm, tf, threads)
+    if peer == "torch":  # one nn.LSTM in PyTorch: the peer of both TF1 forms, timed once
+        makers["lstm_dynamic"] = makers["lstm_static"]
     for key in workloads:
-        if key in makers:
+        if peer == "torch" and key.startswith("lstm") and "lstm" in out:
+            out[key] = out["lstm"]
+        elif key in makers:
             out[key] = _time(makers[key](), _steps_for(key, steps), rounds, CLOCKS[clock])
-    if "lstm_static" in out:  # one nn.LSTM in PyTorch: the peer of both TF1 forms
-        out.setdefault("lstm_dynamic", out["lstm_static"])
+            if key.startswith("lstm"):
+                out["lstm"] = out[key]
+    out.pop("lstm", None)
     print(json.dumps(out))
 
 
 def run_peer(python, peer, args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    # TF_USE_LEGACY_KERAS: TensorFlow 2.16+ serves tf.compat.v1.nn.rnn_cell from tf_keras only
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_USE_LEGACY_KERAS="1", PYTHONPATH=ROOT)
     if args.openblas_coretype and peer in ("numpy", "flow"):
         env["OPENBLAS_CORETYPE"] = args.openblas_coretype
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -451,7 +461,10 @@ def run_peer(python, peer, args):
            "--workloads", ",".join(args.workloads), "--clock", args.clock]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        print(f"[{peer}] failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        why = proc.stderr.strip().splitlines()[-1:] or [
+            f"exit status {proc.returncode}" if proc.returncode > 0 else
+            f"killed by {signal.Signals(-proc.returncode).name}"]
+        print(f"[{peer}] failed: {why[0]}", file=sys.stderr)
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -501,6 +514,11 @@ def main():
                    help="OPENBLAS_CORETYPE for the numpy and flow peers (e.g. SkylakeX)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.openblas_coretype and args.openblas_coretype.lower() in AVX512_CORES and \
+            not cpu_has_avx512():
+        p.error(f"--openblas-coretype {args.openblas_coretype} needs AVX-512, which this CPU "
+                f"does not have (no avx512f in /proc/cpuinfo): OpenBLAS would stop Python with "
+                f"'Illegal instruction'. Leave it unset, or pick an AVX2 core type (Haswell, Zen).")
     if args.worker:
         worker(args.worker, args.threads, args.steps, args.rounds, args.workloads, args.clock)
         return
@@ -553,8 +571,10 @@ def main():
               f"{cell('torch', key, ms)} | {cell('tf', key, ms)} | {ratio(key, 'torch')} | "
               f"{ratio(key, 'tf')} |")
     if "tiny" in args.workloads:
+        tiny_ratio = ratio("tiny", "tf")
         print(f"| 30-op graph, 4-element tensors (runs/s) | n/a | {cell('flow', 'tiny', sps)} "
-              f"| n/a | {cell('tf', 'tiny', sps)} | n/a | {ratio('tiny', 'tf')} (time) |")
+              f"| n/a | {cell('tf', 'tiny', sps)} | n/a | "
+              f"{tiny_ratio + ' (time)' if tiny_ratio != 'n/a' else 'n/a'} |")
     gflops = lambda v: f"{2 * GEMM_N ** 3 / v / 1e9:.0f}"  # noqa: E731
     if "gemm" in args.workloads:
         print(f"| float32 matmul {GEMM_N}^3, the BLAS rate (GFLOP/s) | "
