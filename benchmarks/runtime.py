@@ -1,38 +1,49 @@
 """Runtime benchmark (SPEC §8 "runtime"): ms per training step of flow vs its peers.
 
-Workloads, each a full SGD training step (forward, backward, update) on random data:
-  - MLP 64-256-256-10, batch 128, softmax cross-entropy;
+Workloads, each a full training step (forward, backward, update) on random data:
+  - MLP 64-256-256-10, batch 128, softmax cross-entropy, SGD;
   - CNN: two 5x5 SAME convolutions (16 and 32 channels) + ReLU + 2x2 max-pool, then a dense
-    layer to 10 classes; 28x28x1 inputs, batch 64;
+    layer to 10 classes; 28x28x1 inputs, batch 64, SGD;
+  - LSTM over MNIST rows: ``BasicLSTMCell(128)``, 28 time steps of 28 inputs, batch 128, a
+    softmax classifier on the last output, Adam; in flow and TF1 twice, once unrolled by
+    ``tf.nn.static_rnn`` and once in ``tf.nn.dynamic_rnn``'s while_loop (PyTorch: one
+    ``nn.LSTM``, the peer of both);
+  - ``mnist_deep`` (TensorFlow's deep MNIST tutorial): conv 5x5x32 + ReLU + 2x2 max-pool, conv
+    5x5x64 + ReLU + max-pool, fc 1024 + ReLU, dropout 0.5, fc 10; batch 50, Adam(1e-4);
   - a 30-op graph on 4-element tensors: Session.run steps per second (Python overhead);
   - one 1024x1024x1024 float32 matmul: the BLAS rate each peer works with (flow's is numpy's
     OpenBLAS), the bound under every GEMM-heavy step above.
-Peers: hand-written numpy (the floor for a numpy runtime), PyTorch CPU (run with
-``--torch-python``, default /tmp/torchvenv/bin/python when present) and TensorFlow's
-``tf.compat.v1`` Session (``--tf-python``, default /tmp/tfvenv/bin/python when present).
-The MLP/CNN/tiny-graph code for flow and TensorFlow is the same function given ``tf``.
-Every peer runs in its own subprocess with the same thread count (``--threads``, default 1:
-OMP/OpenBLAS/MKL env vars, ``torch.set_num_threads``, TF's ConfigProto). A timing is the best
-of ``--rounds`` rounds of ``--steps`` steps after warm-up, and the best over ``--passes``
-passes that run the peers in turn (the minimum is the least disturbed by other load on a
-shared machine). The hand-written numpy peer keeps freed memory in the heap as a flow Session
-does (``flow.client.session.keep_freed_memory``), so the two differ by their code, not by malloc
-settings. Prints one markdown table, then which BLAS kernels numpy (and so flow) ran.
+Peers: hand-written numpy (MLP and CNN only; the floor for a numpy runtime), PyTorch CPU
+(``--torch-python``; default /tmp/torchvenv/bin/python when present, else this python when it
+has torch) and TensorFlow's ``tf.compat.v1`` Session (``--tf-python``, default
+/tmp/tfvenv/bin/python when present). The model code for flow and TensorFlow is the same
+function given ``tf``. Every peer runs in its own subprocess with the same thread count
+(``--threads``, default 1: OMP/OpenBLAS/MKL env vars, ``torch.set_num_threads``, TF's
+ConfigProto). A pass runs the peers in turn, so they share the machine's load alike; a
+pass's timing is the median of ``--rounds`` rounds of ``--steps`` steps after warm-up, and the
+table shows the median over ``--passes`` passes. The hand-written numpy peer keeps freed memory
+in the heap as a flow Session does (``flow.client.session.keep_freed_memory``), so the two
+differ by their code, not by malloc settings. Prints one markdown table, then which BLAS
+kernels numpy (and so flow) ran.
 
 numpy's OpenBLAS picks its kernels from the CPU's id at start-up; a CPU newer than the OpenBLAS
 build (AMD Zen 5 with OpenBLAS 0.3.31) gets a fallback (Haswell, AVX2) at about half the
 AVX-512 rate. ``--openblas-coretype SkylakeX`` sets ``OPENBLAS_CORETYPE`` for the numpy and flow
 peers, as a user would in their shell, to show what the same code does with the right kernels.
 
-    .venv/bin/python benchmarks/runtime.py [--threads 1] [--steps 20] [--rounds 5] [--passes 2]
+    .venv/bin/python benchmarks/runtime.py [--threads 1] [--steps 20] [--rounds 5] [--passes 3]
+        [--workloads lstm_static,lstm_dynamic,deep] [--peers flow,torch]
         [--openblas-coretype SkylakeX]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -41,13 +52,21 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MLP_BATCH, CNN_BATCH, LR = 128, 64, 0.01
+LSTM_BATCH, LSTM_STEPS, LSTM_INPUT, LSTM_UNITS = 128, 28, 28, 128
+DEEP_BATCH, DEEP_LR, DEEP_KEEP = 50, 1e-4, 0.5
 GEMM_N = 1024
+WORKLOADS = ("mlp", "cnn", "lstm_static", "lstm_dynamic", "deep", "tiny", "gemm")
 
 
 def _data(kind):
     rng = np.random.default_rng(0)
     if kind == "mlp":
         return rng.random((MLP_BATCH, 64), dtype=np.float32), rng.integers(0, 10, MLP_BATCH)
+    if kind.startswith("lstm"):  # MNIST rows as time steps
+        return (rng.random((LSTM_BATCH, LSTM_STEPS, LSTM_INPUT), dtype=np.float32),
+                rng.integers(0, 10, LSTM_BATCH))
+    if kind == "deep":  # mnist_deep feeds flat 784-pixel rows
+        return rng.random((DEEP_BATCH, 784), dtype=np.float32), rng.integers(0, 10, DEEP_BATCH)
     return rng.random((CNN_BATCH, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, CNN_BATCH)
 
 
@@ -56,6 +75,10 @@ def _data(kind):
 
 def tf1_step(tf, kind, threads):
     """One training step of the workload written against the TF1 API of module ``tf``."""
+    if kind.startswith("lstm"):
+        return tf1_lstm(tf, kind == "lstm_dynamic", threads)
+    if kind == "deep":
+        return tf1_deep(tf, threads)
     tf.reset_default_graph()
     tf.set_random_seed(0)
     x_val, y_val = _data(kind)
@@ -85,6 +108,69 @@ def tf1_step(tf, kind, threads):
     sess = _session(tf, threads)
     sess.run(tf.global_variables_initializer())
     feed = {x: x_val, y: y_val}
+    return lambda: sess.run(train, feed)
+
+
+def tf1_lstm(tf, dynamic, threads):
+    """The TF1 MNIST-rows LSTM: ``BasicLSTMCell(128)`` over 28 steps of 28 inputs, by
+    ``tf.nn.dynamic_rnn`` or ``tf.nn.static_rnn`` (a Python list from ``tf.unstack``), a
+    softmax classifier on the last output, Adam."""
+    tf.reset_default_graph()
+    tf.set_random_seed(0)
+    x_val, y_val = _data("lstm")
+    x = tf.placeholder(tf.float32, [None, LSTM_STEPS, LSTM_INPUT], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    cell = tf.nn.rnn_cell.BasicLSTMCell(LSTM_UNITS, forget_bias=1.0)
+    if dynamic:
+        outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        last = outputs[:, -1]
+    else:
+        outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, LSTM_STEPS, 1), dtype=tf.float32)
+        last = outputs[-1]
+    w = tf.get_variable("out", [LSTM_UNITS, 10])
+    logits = tf.matmul(last, w) + tf.get_variable("out_b", [10],
+                                                  initializer=tf.zeros_initializer())
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                         logits=logits))
+    train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    sess = _session(tf, threads)
+    sess.run(tf.global_variables_initializer())
+    feed = {x: x_val, y: y_val}
+    return lambda: sess.run(train, feed)
+
+
+def tf1_deep(tf, threads):
+    """TensorFlow's ``mnist_deep.py`` tutorial model, as written there: conv 5x5x32, pool,
+    conv 5x5x64, pool, fc 1024, dropout (keep_prob fed), fc 10, Adam(1e-4), batch 50."""
+    tf.reset_default_graph()
+    tf.set_random_seed(0)
+    x_val, y_val = _data("deep")
+    x = tf.placeholder(tf.float32, [None, 784], name="x")
+    y = tf.placeholder(tf.int64, [None], name="y")
+    keep_prob = tf.placeholder(tf.float32, name="keep_prob")
+
+    def weight(shape):
+        return tf.Variable(tf.truncated_normal(shape, stddev=0.1))
+
+    def bias(shape):
+        return tf.Variable(tf.constant(0.1, shape=shape))
+
+    def conv_pool(h, shape):
+        conv = tf.nn.conv2d(h, weight(shape), strides=[1, 1, 1, 1], padding="SAME")
+        h = tf.nn.relu(conv + bias(shape[-1:]))
+        return tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+
+    h = conv_pool(tf.reshape(x, [-1, 28, 28, 1]), [5, 5, 1, 32])
+    h = conv_pool(h, [5, 5, 32, 64])
+    h = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 7 * 7 * 64]), weight([7 * 7 * 64, 1024]))
+                   + bias([1024]))
+    logits = tf.matmul(tf.nn.dropout(h, keep_prob), weight([1024, 10])) + bias([10])
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                         logits=logits))
+    train = tf.train.AdamOptimizer(DEEP_LR).minimize(loss)
+    sess = _session(tf, threads)
+    sess.run(tf.global_variables_initializer())
+    feed = {x: x_val, y: y_val, keep_prob: DEEP_KEEP}
     return lambda: sess.run(train, feed)
 
 
@@ -224,7 +310,21 @@ def torch_step(kind, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     x_val, y_val = _data(kind)
-    if kind == "mlp":
+    if kind.startswith("lstm"):  # nn.LSTM (what a PyTorch user writes) + a linear classifier
+        lstm = torch.nn.LSTM(LSTM_INPUT, LSTM_UNITS, batch_first=True)
+        out = torch.nn.Linear(LSTM_UNITS, 10)
+        model = torch.nn.ModuleList([lstm, out])
+        model.forward = lambda x: out(lstm(x)[0][:, -1])
+        x = torch.from_numpy(x_val)
+    elif kind == "deep":
+        model = torch.nn.Sequential(
+            torch.nn.Unflatten(1, (1, 28, 28)),
+            torch.nn.Conv2d(1, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(32, 64, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(7 * 7 * 64, 1024), torch.nn.ReLU(),
+            torch.nn.Dropout(1 - DEEP_KEEP), torch.nn.Linear(1024, 10))
+        x = torch.from_numpy(x_val)
+    elif kind == "mlp":
         model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(),
                                     torch.nn.Linear(256, 256), torch.nn.ReLU(),
                                     torch.nn.Linear(256, 10))
@@ -236,7 +336,10 @@ def torch_step(kind, threads):
             torch.nn.Flatten(), torch.nn.Linear(7 * 7 * 32, 10))
         x = torch.from_numpy(x_val.transpose(0, 3, 1, 2).copy())
     y = torch.from_numpy(y_val)
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    if kind.startswith("lstm") or kind == "deep":
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3 if kind != "deep" else DEEP_LR)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():
@@ -250,7 +353,11 @@ def torch_step(kind, threads):
 # ---------------------------------------------------------------- driver
 
 
-def _time(step, steps, rounds):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _time(step, steps, rounds, clock=time.perf_counter):
+    """The median over ``rounds`` rounds of the mean time of ``steps`` steps, after warm-up."""
     start = time.perf_counter()
     for i in range(1000):  # warm up: at least 3 steps and half a second (BLAS buffers, caches)
         step()
@@ -258,11 +365,11 @@ def _time(step, steps, rounds):
             break
     times = []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(steps):
             step()
-        times.append((time.perf_counter() - t0) / steps)
-    return min(times)
+        times.append((clock() - t0) / steps)
+    return statistics.median(times)
 
 
 def blas_kernels() -> str:
@@ -285,8 +392,17 @@ def cpu_has_avx512() -> bool:
         return False
 
 
-def worker(peer, threads, steps, rounds):
-    """Run in a subprocess: time every workload of ``peer``, print JSON."""
+AVX512_CORES = {"skylakex", "cooperlake", "sapphirerapids"}  # OpenBLAS core types
+
+
+def _steps_for(key, steps):
+    """Steps per round: the 30-op graph runs 500, the GEMM 5, the ~0.1 s deep CNN step a
+    quarter of ``steps``."""
+    return {"tiny": 500, "gemm": 5, "deep": max(steps // 4, 2)}.get(key, steps)
+
+
+def worker(peer, threads, steps, rounds, workloads, clock="wall"):
+    """Run in a subprocess: time ``workloads`` of ``peer``, print JSON."""
     out = {}
     if peer in ("numpy", "flow"):
         out["blas"] = blas_kernels()
@@ -295,17 +411,16 @@ def worker(peer, threads, steps, rounds):
         from flow.client.session import keep_freed_memory
 
         keep_freed_memory()
-        out["mlp"] = _time(numpy_mlp_step(), steps, rounds)
-        out["cnn"] = _time(numpy_cnn_step(), steps, rounds)
         a, b = _gemm_operands()
-        out["gemm"] = _time(lambda: a @ b, 5, rounds)
+        makers = {"mlp": numpy_mlp_step, "cnn": numpy_cnn_step, "gemm": lambda: lambda: a @ b}
     elif peer == "torch":
         import torch
 
-        out["mlp"] = _time(torch_step("mlp", threads), steps, rounds)
-        out["cnn"] = _time(torch_step("cnn", threads), steps, rounds)
+        torch.set_num_threads(threads)
         a, b = (torch.from_numpy(m) for m in _gemm_operands())
-        out["gemm"] = _time(lambda: a @ b, 5, rounds)
+        makers = {k: functools.partial(torch_step, k, threads)
+                  for k in ("mlp", "cnn", "lstm_static", "deep")}
+        makers["gemm"] = lambda: lambda: a @ b
     else:
         if peer == "flow":
             sys.path.insert(0, ROOT)
@@ -316,27 +431,66 @@ def worker(peer, threads, steps, rounds):
             tf = tf2.compat.v1
             tf.disable_eager_execution()
             tf.logging.set_verbosity(tf.logging.ERROR)
-        out["mlp"] = _time(tf1_step(tf, "mlp", threads), steps, rounds)
-        out["cnn"] = _time(tf1_step(tf, "cnn", threads), steps, rounds)
-        out["tiny"] = _time(tf1_tiny(tf, threads), 500, rounds)
+        makers = {k: functools.partial(tf1_step, tf, k, threads)
+                  for k in ("mlp", "cnn", "lstm_static", "lstm_dynamic", "deep")}
+        makers["tiny"] = functools.partial(tf1_tiny, tf, threads)
         if peer == "tf":
-            out["gemm"] = _time(tf1_gemm(tf, threads), 5, rounds)
+            makers["gemm"] = functools.partial(tf1_gemm, tf, threads)
+    if peer == "torch":  # one nn.LSTM in PyTorch: the peer of both TF1 forms, timed once
+        makers["lstm_dynamic"] = makers["lstm_static"]
+    for key in workloads:
+        if peer == "torch" and key.startswith("lstm") and "lstm" in out:
+            out[key] = out["lstm"]
+        elif key in makers:
+            out[key] = _time(makers[key](), _steps_for(key, steps), rounds, CLOCKS[clock])
+            if key.startswith("lstm"):
+                out["lstm"] = out[key]
+    out.pop("lstm", None)
     print(json.dumps(out))
 
 
 def run_peer(python, peer, args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    # TF_USE_LEGACY_KERAS: TensorFlow 2.16+ serves tf.compat.v1.nn.rnn_cell from tf_keras only
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_USE_LEGACY_KERAS="1", PYTHONPATH=ROOT)
     if args.openblas_coretype and peer in ("numpy", "flow"):
         env["OPENBLAS_CORETYPE"] = args.openblas_coretype
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(args.threads)
     cmd = [python, os.path.abspath(__file__), "--worker", peer, "--threads", str(args.threads),
-           "--steps", str(args.steps), "--rounds", str(args.rounds)]
+           "--steps", str(args.steps), "--rounds", str(args.rounds),
+           "--workloads", ",".join(args.workloads), "--clock", args.clock]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        print(f"[{peer}] failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        why = proc.stderr.strip().splitlines()[-1:] or [
+            f"exit status {proc.returncode}" if proc.returncode > 0 else
+            f"killed by {signal.Signals(-proc.returncode).name}"]
+        print(f"[{peer}] failed: {why[0]}", file=sys.stderr)
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _has_torch(python) -> bool:
+    probe = [python, "-c", "import importlib.util, sys; "
+             "sys.exit(importlib.util.find_spec('torch') is None)"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+def _workloads(text):
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in keys if k not in WORKLOADS]
+    if bad or not keys:
+        raise argparse.ArgumentTypeError(f"unknown workload(s) {bad or text!r}; pick from "
+                                         f"{','.join(WORKLOADS)}")
+    return keys
+
+
+ROWS = (("mlp", "MLP 64-256-256-10, batch 128, SGD (ms/step)"),
+        ("cnn", "CNN 2x conv5x5 (16, 32) 28x28, batch 64, SGD (ms/step)"),
+        ("lstm_static", "LSTM 28 steps x 28 -> 128, batch 128, Adam; flow/TF1 static_rnn "
+                        "(ms/step)"),
+        ("lstm_dynamic", "same LSTM, flow/TF1 dynamic_rnn (ms/step)"),
+        ("deep", "mnist_deep CNN (5x5x32, 5x5x64, fc 1024, dropout), batch 50, Adam "
+                 "(ms/step)"))
 
 
 def main():
@@ -344,31 +498,54 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--passes", type=int, default=2)
-    p.add_argument("--torch-python", default="/tmp/torchvenv/bin/python")
+    p.add_argument("--passes", type=int, default=3)
+    p.add_argument("--workloads", type=_workloads, default=list(WORKLOADS),
+                   help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                   help="wall time, or the process's CPU time (steadier on a loaded machine; "
+                        "with --threads 1 every peer computes on one thread)")
+    p.add_argument("--peers", default="numpy,flow,torch,tf",
+                   help="comma-separated subset of numpy,flow,torch,tf")
+    p.add_argument("--torch-python", default=None,
+                   help="a python with torch (default /tmp/torchvenv/bin/python when present, "
+                        "else this python if it imports torch)")
     p.add_argument("--tf-python", default="/tmp/tfvenv/bin/python")
     p.add_argument("--openblas-coretype", metavar="NAME",
                    help="OPENBLAS_CORETYPE for the numpy and flow peers (e.g. SkylakeX)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.openblas_coretype and args.openblas_coretype.lower() in AVX512_CORES and \
+            not cpu_has_avx512():
+        p.error(f"--openblas-coretype {args.openblas_coretype} needs AVX-512, which this CPU "
+                f"does not have (no avx512f in /proc/cpuinfo): OpenBLAS would stop Python with "
+                f"'Illegal instruction'. Leave it unset, or pick an AVX2 core type (Haswell, Zen).")
     if args.worker:
-        worker(args.worker, args.threads, args.steps, args.rounds)
+        worker(args.worker, args.threads, args.steps, args.rounds, args.workloads, args.clock)
         return
-    peers = {"numpy": sys.executable, "flow": sys.executable}
-    for name, python in (("torch", args.torch_python), ("tf", args.tf_python)):
+    torch_python = args.torch_python
+    if torch_python is None:
+        torch_python = "/tmp/torchvenv/bin/python"
+        if not os.path.exists(torch_python) and _has_torch(sys.executable):
+            torch_python = sys.executable
+    wanted = [x.strip() for x in args.peers.split(",")]
+    peers = {name: sys.executable for name in ("numpy", "flow") if name in wanted}
+    for name, python in (("torch", torch_python), ("tf", args.tf_python)):
+        if name not in wanted:
+            continue
         if os.path.exists(python):
             peers[name] = python
         else:
             print(f"[{name}] skipped: {python} not found", file=sys.stderr)
-    res = {}
-    for _ in range(args.passes):
+    runs: dict[str, dict[str, list]] = {}
+    loads = []
+    for _ in range(args.passes):  # the peers in turn, pass after pass: each sees the same load
         for name, python in peers.items():
+            loads.append(os.getloadavg()[0])
             got = run_peer(python, name, args)
-            if got is None:
-                continue
-            best = res.setdefault(name, got)
-            for key, value in got.items():
-                best[key] = value if key == "blas" else min(best[key], value)
+            for key, value in (got or {}).items():
+                runs.setdefault(name, {}).setdefault(key, []).append(value)
+    res = {name: {key: values[-1] if key == "blas" else statistics.median(values)
+                  for key, values in got.items()} for name, got in runs.items()}
 
     def cell(peer, key, fmt):
         r = res.get(peer)
@@ -376,26 +553,33 @@ def main():
 
     def ratio(key, peer):
         f, o = res.get("flow"), res.get(peer)
-        return f"{f[key] / o[key]:.2f}x" if f and o and key in o else "n/a"
+        return f"{f[key] / o[key]:.2f}x" if f and o and key in f and key in o else "n/a"
 
     ms = lambda v: f"{v * 1000:.2f}"  # noqa: E731
     sps = lambda v: f"{1 / v:,.0f}"  # noqa: E731
-    print(f"threads per peer: {args.threads}; best of {args.passes} passes x {args.rounds} rounds "
-          f"x {args.steps} steps; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
-          f"CPUs\n")
+    print(f"threads per peer: {args.threads}; {args.clock} time; median of {args.passes} interleaved passes, each "
+          f"the median of {args.rounds} rounds of {args.steps} steps ({_steps_for('deep', args.steps)} "
+          f"for mnist_deep); load average {min(loads, default=0):.1f}-{max(loads, default=0):.1f} "
+          f"on {os.cpu_count()} CPUs\n")
     print("| workload | numpy (hand) | flow | PyTorch CPU | TF1 Session | flow / PyTorch "
           "| flow / TF1 |")
     print("|---|---|---|---|---|---|---|")
-    for key, label in (("mlp", "MLP 64-256-256-10, batch 128 (ms/step)"),
-                       ("cnn", "CNN 2x conv5x5 (16, 32) 28x28, batch 64 (ms/step)")):
+    for key, label in ROWS:
+        if key not in args.workloads:
+            continue
         print(f"| {label} | {cell('numpy', key, ms)} | {cell('flow', key, ms)} | "
               f"{cell('torch', key, ms)} | {cell('tf', key, ms)} | {ratio(key, 'torch')} | "
               f"{ratio(key, 'tf')} |")
-    print(f"| 30-op graph, 4-element tensors (runs/s) | n/a | {cell('flow', 'tiny', sps)} | n/a "
-          f"| {cell('tf', 'tiny', sps)} | n/a | {ratio('tiny', 'tf')} (time) |")
+    if "tiny" in args.workloads:
+        tiny_ratio = ratio("tiny", "tf")
+        print(f"| 30-op graph, 4-element tensors (runs/s) | n/a | {cell('flow', 'tiny', sps)} "
+              f"| n/a | {cell('tf', 'tiny', sps)} | n/a | "
+              f"{tiny_ratio + ' (time)' if tiny_ratio != 'n/a' else 'n/a'} |")
     gflops = lambda v: f"{2 * GEMM_N ** 3 / v / 1e9:.0f}"  # noqa: E731
-    print(f"| float32 matmul {GEMM_N}^3, the BLAS rate (GFLOP/s) | {cell('numpy', 'gemm', gflops)} "
-          f"| = numpy | {cell('torch', 'gemm', gflops)} | {cell('tf', 'gemm', gflops)} | n/a | n/a |")
+    if "gemm" in args.workloads:
+        print(f"| float32 matmul {GEMM_N}^3, the BLAS rate (GFLOP/s) | "
+              f"{cell('numpy', 'gemm', gflops)} | = numpy | {cell('torch', 'gemm', gflops)} | "
+              f"{cell('tf', 'gemm', gflops)} | n/a | n/a |")
     blas = res.get("flow", res.get("numpy", {})).get("blas", "unknown")
     forced = f", OPENBLAS_CORETYPE={args.openblas_coretype}" if args.openblas_coretype else ""
     print(f"\nnumpy's BLAS (flow's matmuls and convolutions): {blas}{forced}")

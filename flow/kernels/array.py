@@ -151,62 +151,6 @@ register(OpDef("ConcatV2", lambda i, a: np.concatenate(i[:-1], axis=int(i[-1])),
                _concat_shape, attrs=("N", "T", "Tidx"), const_inputs=(-1,)))
 
 
-# Split / SplitV: num_split outputs (num_outputs is nominal, as ShapeN's: the dtype and shape
-# rules give one output per piece). Their gradient concatenates the pieces' gradients, zeros
-# for a piece without one (TF's SplitGrad).
-
-
-def _split(inputs, attrs):
-    axis, value = int(inputs[0]), inputs[1]
-    return tuple(np.split(value, int(attrs["num_split"]), axis=axis))
-
-
-def _split_v(inputs, attrs):
-    value, sizes, axis = inputs[0], [int(v) for v in inputs[1]], int(inputs[2])
-    axis %= value.ndim
-    if -1 in sizes:
-        sizes[sizes.index(-1)] = value.shape[axis] - (sum(sizes) + 1)
-    return tuple(np.split(value, np.cumsum(sizes)[:-1], axis=axis))
-
-
-def _pieces_grad(value, outputs, grads, axis):
-    return np.concatenate([g if g is not None else np.zeros_like(o)
-                           for o, g in zip(outputs, grads, strict=True)], axis=axis)
-
-
-def _split_shape(shapes, attrs):
-    n, value, axis = int(attrs["num_split"]), shapes[1], const_input(attrs, 0)
-    if value is None or axis is None:
-        return [value if value is None else (None,) * len(value)] * n
-    a = int(axis) % len(value)
-    piece = None if value[a] is None else value[a] // n
-    return [value[:a] + (piece,) + value[a + 1:]] * n
-
-
-def _split_v_shape(shapes, attrs):
-    n, value = int(attrs["num_split"]), shapes[0]
-    sizes, axis = const_input(attrs, 1), const_input(attrs, 2)
-    if value is None or axis is None or sizes is None:
-        return [value if value is None else (None,) * len(value)] * n
-    a = int(axis) % len(value)
-    sizes = [int(v) for v in sizes.reshape(-1)]
-    if -1 in sizes and value[a] is not None:
-        sizes[sizes.index(-1)] = value[a] - (sum(sizes) + 1)
-    return [value[:a] + (None if k < 0 else k,) + value[a + 1:] for k in sizes]
-
-
-register(OpDef("Split", _split,
-               lambda i, o, g, a: [None, _pieces_grad(i[1], o, g, int(i[0]) % i[1].ndim)],
-               _split_shape, num_outputs=2,
-               dtype=lambda d, a: [d[1]] * int(a["num_split"]), attrs=("num_split", "T"),
-               const_inputs=(0,)))
-register(OpDef("SplitV", _split_v,
-               lambda i, o, g, a: [_pieces_grad(i[0], o, g, int(i[2]) % i[0].ndim), None, None],
-               _split_v_shape, num_outputs=2,
-               dtype=lambda d, a: [d[0]] * int(a["num_split"]),
-               attrs=("num_split", "T", "Tlen"), const_inputs=(1, 2)))
-
-
 def _pack_shape(shapes, attrs):
     known = [s for s in shapes if s is not None]
     if not known:
@@ -289,6 +233,80 @@ register(OpDef("Slice", lambda i, a: i[0][_slice_index(i[1], i[2])],
                lambda i, o, g, a: [_scatter_back(i[0], _slice_index(i[1], i[2]), g[0]),
                                    None, None],
                _slice_shape, attrs=("T", "Index"), const_inputs=(1, 2)))
+
+
+def _split_shape(x, axis, sizes):
+    """One output shape per piece of ``x`` (a shape tuple or None) cut along ``axis``."""
+    if x is None:
+        return [None] * len(sizes)
+    if axis is None:
+        return [(None,) * len(x)] * len(sizes)
+    a = int(axis) % len(x)
+    return [(*x[:a], n, *x[a + 1:]) for n in sizes]
+
+
+def _split_v_sizes(value, sizes, axis):
+    sizes = [int(v) for v in np.reshape(sizes, -1)]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = value.shape[axis] - (sum(sizes) + 1)
+    if sum(sizes) != value.shape[axis] or min(sizes, default=0) < 0:
+        raise ValueError(f"SplitV: sizes {sizes} must add up to the size {value.shape[axis]} "
+                         f"of dimension {axis} of the input")
+    return sizes
+
+
+def _split(inputs, attrs):
+    axis, x = int(inputs[0]), inputs[1]
+    n = int(attrs["num_split"])
+    if x.shape[axis] % n:
+        raise ValueError(f"Split: dimension {axis} of size {x.shape[axis]} is not evenly "
+                         f"divisible by num_split {n}; use SplitV (a list of sizes)")
+    return tuple(np.split(x, n, axis=axis))
+
+
+def _split_v(inputs, attrs):
+    x, axis = inputs[0], int(inputs[2]) % inputs[0].ndim
+    return tuple(np.split(x, np.cumsum(_split_v_sizes(x, inputs[1], axis))[:-1], axis=axis))
+
+
+def _pieces_grad(outputs, grads, axis):
+    """The gradient of a split: the pieces' gradients concatenated (zeros where none)."""
+    return np.concatenate([np.zeros_like(o) if g is None else g
+                           for o, g in zip(outputs, grads, strict=True)], axis=axis)
+
+
+def _split_rule(shapes, attrs):
+    n, x, axis = int(attrs["num_split"]), shapes[1], const_input(attrs, 0)
+    if x is None or axis is None:
+        return _split_shape(x, axis, [None] * n)
+    d = x[int(axis) % len(x)]
+    if d is not None and d % n:
+        raise ValueError(f"Split: dimension {int(axis)} of size {d} is not evenly divisible by "
+                         f"num_split {n}; pass a list of sizes instead")
+    return _split_shape(x, axis, [None if d is None else d // n] * n)
+
+
+def _split_v_rule(shapes, attrs):
+    x, sizes, axis = shapes[0], const_input(attrs, 1), const_input(attrs, 2)
+    n = int(attrs["num_split"])
+    if sizes is None or x is None or axis is None or x[int(axis) % len(x)] is None:
+        return _split_shape(x, axis, [None] * n)
+    sizes = [int(v) for v in np.reshape(sizes, -1)]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = x[int(axis) % len(x)] - (sum(sizes) + 1)
+    return _split_shape(x, axis, sizes)
+
+
+# Split / SplitV: TF's tf.split (num_outputs as ShapeN's: the dtype and shape rules give
+# num_split outputs); the gradient is one concatenation, not one zero-padded array per piece
+register(OpDef("Split", _split,
+               lambda i, o, g, a: [None, _pieces_grad(o, g, int(i[0]) % o[0].ndim)],
+               _split_rule, num_outputs=2, dtype=lambda d, a: [d[1]] * int(a["num_split"]),
+               attrs=("num_split", "T"), const_inputs=(0,)))
+register(OpDef("SplitV", _split_v,
+               lambda i, o, g, a: [_pieces_grad(o, g, int(i[2]) % o[0].ndim), None, None],
+               _split_v_rule, num_outputs=2, dtype=lambda d, a: [d[0]] * int(a["num_split"]),
+               attrs=("num_split", "T", "Tlen"), const_inputs=(1, 2)))
 
 
 def strided_index(begin, end, strides, attrs) -> tuple:

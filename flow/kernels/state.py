@@ -138,11 +138,19 @@ def _momentum(var, ins, attrs, store, op):
 stateful("ApplyMomentum", ("T", "use_locking", "use_nesterov"), (0, 1))(_update(_momentum))
 
 
+_BLOCK = 1 << 14  # elements per block of a fused update: its temporaries stay in L1/L2
+
+
 def _adam(var, ins, attrs, store, op):
     m, m_name = _slot(store, op, 1)
     v, v_name = _slot(store, op, 2)
     beta1_power, beta2_power, lr, beta1, beta2, eps, grad = ins[3:10]
     lr_t = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+    if not attrs.get("use_nesterov") and _same_dtype(var, m, v, grad, *ins[3:9]) and \
+            var.shape == m.shape == v.shape == grad.shape:
+        m, v, new = _adam_blocks(var, m, v, grad, lr_t, 1 - beta1, 1 - beta2, eps)
+        store[m_name], store[v_name] = m, v
+        return new
     m = m + (grad - m) * (1 - beta1)
     v = v + (grad * grad - v) * (1 - beta2)
     store[m_name], store[v_name] = m, v
@@ -150,6 +158,37 @@ def _adam(var, ins, attrs, store, op):
         return (var - lr_t * (m * beta1 + (1 - beta1) * grad) / (np.sqrt(v) + eps)).astype(
             var.dtype, copy=False)
     return (var - lr_t * m / (np.sqrt(v) + eps)).astype(var.dtype, copy=False)
+
+
+def _same_dtype(first, *rest):
+    return all(np.asarray(x).dtype == first.dtype for x in rest)
+
+
+def _adam_blocks(var, m, v, grad, lr_t, c1, c2, eps):
+    """Adam's update, the same arithmetic in the same order as the array expressions, run
+    over blocks of ``_BLOCK`` elements into three new arrays: one pass over memory instead of
+    a dozen, which is most of a step's update time for a large dense layer."""
+    new_m, new_v, new_var = np.empty_like(m), np.empty_like(v), np.empty_like(var)
+    flat = [np.ravel(a) for a in (var, m, v, grad, new_m, new_v, new_var)]
+    n = var.size
+    scratch = np.empty(min(n, _BLOCK), var.dtype)
+    for start in range(0, n, _BLOCK):
+        b = slice(start, start + _BLOCK)
+        x, mb, vb, g, om, ov, ox = (a[b] for a in flat)
+        d = scratch[:len(x)]
+        np.subtract(g, mb, out=om)  # m + (g - m)·(1 - β1)
+        om *= c1
+        om += mb
+        np.multiply(g, g, out=ov)  # v + (g² - v)·(1 - β2)
+        ov -= vb
+        ov *= c2
+        ov += vb
+        np.sqrt(ov, out=d)  # var - lr_t·m / (√v + ε)
+        d += eps
+        np.multiply(om, lr_t, out=ox)
+        ox /= d
+        np.subtract(x, ox, out=ox)
+    return new_m, new_v, new_var
 
 
 stateful("ApplyAdam", ("T", "use_locking", "use_nesterov"), (0, 1, 2))(_update(_adam))

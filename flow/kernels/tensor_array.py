@@ -2,21 +2,49 @@
 
 A TensorArray's value is its *flow* tensor, which here carries the whole array densely:
 an ndarray ``[size, *element_shape]`` (``[size]`` until the first write fixes the element
-shape). ``Write``/``Scatter`` return a new array with rows replaced (inputs are never written
-in place), so the usual gradient machinery applies: a write's gradient takes its row out of
-the flow's gradient, a read's puts it back.
+shape).
+
+As in TensorFlow, where every flow of one TensorArray names the same resource, ``Write`` and
+``Scatter`` write their rows into the array in place when these kernels made it (the array of
+``TensorArrayV3``, or one grown from it), so a loop of ``n`` writes costs ``n`` rows, not ``n``
+copies of the array. Such an array's index is written once, as TF requires ("Could not write
+to TensorArray index ..."), so its gradients are TF's: a write's gradient reads its row from
+the flow's gradient and passes the flow's gradient through unchanged (the row held no earlier
+value), a read's puts its row into zeros, a gather's scatters back. An array from anywhere
+else (a feed, a constant) is treated as a value: a write returns a new array with the row
+replaced, and its gradient takes that row out of the flow's gradient.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
 from flow.kernels.common import const_input
 from flow.kernels.table import OpDef, np_dtype, register
 
+# id(array) -> (weak reference, written-rows mask) of the arrays these kernels made
+_OWNED: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _own(array, written):
+    key = id(array)
+    _OWNED[key] = (weakref.ref(array, lambda _, k=key: _OWNED.pop(k, None)), written)
+    return array
+
+
+def _written_rows(flow):
+    """The written-rows mask of an array these kernels made, else None."""
+    entry = _OWNED.get(id(flow))
+    return entry[1] if entry is not None and entry[0]() is flow else None
+
 
 def _fit(flow, element_shape, need, dynamic):
-    """``flow`` shaped for elements of ``element_shape`` and at least ``need`` rows."""
+    """``(array, written)`` to write rows of ``element_shape`` into, up to row ``need - 1``:
+    ``flow`` itself when these kernels made it and it fits, else a new array holding its
+    rows. ``written`` is the mask of rows written so far, None when ``flow`` came from
+    elsewhere (then the new array is a value of its own, never written in place later)."""
     size = flow.shape[0]
     if need > size:
         if not dynamic:
@@ -24,32 +52,45 @@ def _fit(flow, element_shape, need, dynamic):
                              f"and size is: {size}; create the TensorArray with "
                              f"dynamic_size=True or a larger size.")
         size = need
-    if flow.shape[1:] == element_shape and size == flow.shape[0]:
-        return flow.copy()
+    same_rows = flow.shape[1:] == element_shape
+    written = _written_rows(flow)
+    if same_rows and size == flow.shape[0] and written is not None:
+        return flow, written
     out = np.zeros((size, *element_shape), flow.dtype)
-    if flow.shape[1:] == element_shape:
+    if same_rows:
         out[:flow.shape[0]] = flow
-    return out
+    if written is None:
+        return out, None
+    mask = np.zeros(size, bool)
+    if same_rows:
+        mask[:flow.shape[0]] = written
+    return _own(out, mask), mask
 
 
-def _index(i, size, verb):
-    i = int(i)
-    if not 0 <= i < size:
-        raise ValueError(f"Tried to {verb} index {i} but array size is: {size}")
-    return i
+def _check_unwritten(written, rows):
+    twice = np.flatnonzero(written[rows])
+    if twice.size:
+        i = int(np.reshape(rows, -1)[twice[0]])
+        raise ValueError(f"Could not write to TensorArray index {i} because it has already "
+                         f"been written to; a TensorArray index is written once (use a new "
+                         f"TensorArray, or tf.Variable for a buffer that changes).")
 
 
 def _create(inputs, attrs):
     shape = attrs.get("element_shape")
     dims = () if shape is None or shape.ndims is None or not shape.is_fully_defined() else \
         tuple(shape.as_list())
-    return np.zeros((int(inputs[0]), *dims), np_dtype(attrs["dtype"]))
+    size = int(inputs[0])
+    return _own(np.zeros((size, *dims), np_dtype(attrs["dtype"])), np.zeros(size, bool))
 
 
 def _write(inputs, attrs):
     flow, i, value = inputs
     i = int(i)
-    out = _fit(flow, value.shape, i + 1, attrs.get("dynamic_size", False))
+    out, written = _fit(flow, value.shape, i + 1, attrs.get("dynamic_size", False))
+    if written is not None:
+        _check_unwritten(written, i)
+        written[i] = True
     out[i] = value
     return out
 
@@ -60,10 +101,19 @@ def _write_grad(inputs, outputs, grads, attrs):
     dvalue = g[int(i)].copy()
     if flow.shape[1:] != value.shape:
         return [np.zeros_like(flow), None, dvalue]
+    if _written_rows(flow) is not None:  # written in place: TF's gradient, the flow's passes
+        return [g[:flow.shape[0]], None, dvalue]
     dflow = g[:flow.shape[0]].copy()
     if int(i) < flow.shape[0]:
         dflow[int(i)] = 0
     return [dflow, None, dvalue]
+
+
+def _index(i, size, verb):
+    i = int(i)
+    if not 0 <= i < size:
+        raise ValueError(f"Tried to {verb} index {i} but array size is: {size}")
+    return i
 
 
 def _read(inputs, attrs):
@@ -87,8 +137,15 @@ def _gather(inputs, attrs):
 
 def _gather_grad(inputs, outputs, grads, attrs):
     flow, indices = inputs
+    g, n = grads[0], flow.shape[0]
+    rows = np.reshape(indices, -1).astype(np.intp)
+    if rows.size == n and g.shape == flow.shape and (rows == np.arange(n)).all():
+        return [g, None]  # stack(): the gradient is the upstream gradient itself
     dflow = np.zeros_like(flow)
-    np.add.at(dflow, indices.astype(np.intp), grads[0])
+    if np.unique(rows).size == rows.size:
+        dflow[indices.astype(np.intp)] = g
+    else:
+        np.add.at(dflow, indices.astype(np.intp), g)
     return [dflow, None]
 
 
@@ -96,7 +153,15 @@ def _scatter(inputs, attrs):
     flow, indices, value = inputs
     indices = indices.astype(np.intp)
     need = int(indices.max()) + 1 if indices.size else 0
-    out = _fit(flow, value.shape[1:], need, attrs.get("dynamic_size", False))
+    out, written = _fit(flow, value.shape[1:], need, attrs.get("dynamic_size", False))
+    if written is not None:
+        _check_unwritten(written, indices)
+        values, counts = np.unique(indices, return_counts=True)
+        if values.size != indices.size:
+            raise ValueError(f"Could not write to TensorArray index {values[counts > 1][0]} "
+                             f"because it has already been written to: the scatter's indices "
+                             f"repeat it.")
+        written[indices] = True
     out[indices] = value
     return out
 
@@ -108,6 +173,8 @@ def _scatter_grad(inputs, outputs, grads, attrs):
     dvalue = g[indices]
     if flow.shape[1:] != value.shape[1:]:
         return [np.zeros_like(flow), None, dvalue]
+    if _written_rows(flow) is not None:  # written in place: TF's gradient, the flow's passes
+        return [g[:flow.shape[0]], None, dvalue]
     dflow = g[:flow.shape[0]].copy()
     dflow[indices[indices < flow.shape[0]]] = 0
     return [dflow, None, dvalue]

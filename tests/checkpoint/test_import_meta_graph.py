@@ -41,7 +41,14 @@ def cnn(x):
     return tf.matmul(h, tf.get_variable("out", [64, 10]))
 
 
-MODELS = {"mlp": (mlp, (5, 12)), "cnn": (cnn, (3, 8, 8, 1))}
+def lstm(x):
+    """A static_rnn LSTM: its gates are cut by a Split node (num_split outputs)."""
+    cell = tf.nn.rnn_cell.BasicLSTMCell(6)
+    outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, 4, 1), dtype=tf.float32)
+    return tf.matmul(outputs[-1], tf.get_variable("out", [6, 10]))
+
+
+MODELS = {"mlp": (mlp, (5, 12)), "cnn": (cnn, (3, 8, 8, 1)), "lstm": (lstm, (3, 4, 5))}
 
 
 def save_model(kind, prefix):

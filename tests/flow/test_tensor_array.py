@@ -83,3 +83,35 @@ def test_a_recurrence_over_tensor_arrays_in_a_while_loop_and_its_gradients():
                 num[idx] = (sess.run(loss, {**feed, var: up}) -
                             sess.run(loss, {**feed, var: down})) / 2e-6
             np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-8)
+
+
+def test_an_index_is_written_once_as_in_tensorflow():
+    ta = tf.TensorArray(tf.float32, size=3).write(1, [1.0])
+    twice = ta.write(1, [2.0])
+    scattered = tf.TensorArray(tf.float32, size=3).scatter([0, 2, 0], [[1.0], [2.0], [3.0]])
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="index 1 because it has already"):
+            sess.run(twice.stack())
+        with pytest.raises(errors.InvalidArgumentError, match="index 0 because it has already"):
+            sess.run(scattered.stack())
+        # each run starts from a new array: the writes of one run are not seen by the next
+        np.testing.assert_array_equal(sess.run(ta.stack()), [[0.0], [1.0], [0.0]])
+        np.testing.assert_array_equal(sess.run(ta.stack()), [[0.0], [1.0], [0.0]])
+
+
+def test_gradients_of_stack_gather_with_repeats_and_a_fed_flow():
+    x = tf.placeholder(tf.float64, [3, 2], name="x")
+    ta = tf.TensorArray(tf.float64, size=3).unstack(x)
+    loss = tf.reduce_sum(ta.stack() * [[1.0], [2.0], [3.0]]) + tf.reduce_sum(
+        ta.gather([2, 2, 0]) * 10.0)
+    (gx,) = tf.gradients(loss, [x])
+    fed = tf.TensorArray(tf.float64, size=4, element_shape=[2]).write(3, [5.0, 6.0])
+    value = np.arange(6.0).reshape(3, 2)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(gx, {x: value}), [[11, 11], [2, 2], [23, 23]])
+        # a flow fed from outside is a value: a write returns a new array, the fed one is
+        # left as it was
+        given = np.ones((4, 2))
+        got = sess.run(fed.stack(), {fed.flow.op.inputs[0]: given})
+        np.testing.assert_array_equal(got, [[1, 1], [1, 1], [1, 1], [5, 6]])
+        np.testing.assert_array_equal(given, np.ones((4, 2)))

@@ -145,3 +145,31 @@ def test_clip_by_global_norm_scales_every_gradient_by_one_factor():
     np.testing.assert_allclose(got_a, [1.5, 0.0])
     np.testing.assert_allclose(got_b, [[2.0]])
     np.testing.assert_allclose(tf.Session().run(tf.clip_by_norm(a, 1.0)), [1.0, 0.0])
+
+
+def test_adam_on_a_large_variable_is_the_array_formula_bit_for_bit():
+    """ApplyAdam runs a large variable in blocks (flow.kernels.state._BLOCK); three blocks,
+    the last one partial, give exactly the float32 numbers of TF's array formula."""
+    from flow.kernels.state import _BLOCK
+
+    rng = np.random.default_rng(0)
+    n = 2 * _BLOCK + 123
+    w0 = rng.standard_normal(n).astype(np.float32)
+    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    g = tf.placeholder(tf.float32, [n])
+    w = tf.Variable(w0)
+    train = tf.train.AdamOptimizer(0.01).apply_gradients([(g, w)])
+    f = np.float32
+    lr, b1, b2, eps = f(0.01), f(0.9), f(0.999), f(1e-8)
+    want, m, v = w0, np.zeros(n, np.float32), np.zeros(n, np.float32)
+    b1_power, b2_power = b1, b2  # TF's beta powers: variables multiplied by beta each step
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for grad in grads:
+            sess.run(train, {g: grad})
+            lr_t = lr * np.sqrt(1 - b2_power) / (1 - b1_power)
+            b1_power, b2_power = b1_power * b1, b2_power * b2
+            m = m + (grad - m) * (1 - b1)
+            v = v + (grad * grad - v) * (1 - b2)
+            want = want - lr_t * m / (np.sqrt(v) + eps)
+            np.testing.assert_array_equal(sess.run(w), want)
