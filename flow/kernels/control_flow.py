@@ -107,7 +107,7 @@ def _handle_dtype(dtypes, attrs):
     return [resource]
 
 
-register(OpDef("StackV2", _stack, None, lambda s, a: [()], dtype=_handle_dtype,
+register(OpDef("StackV2", _stack, None, lambda s, a: [(2,)], dtype=_handle_dtype,
                attrs=("elem_type", "stack_name")))
 register(OpDef("StackPushV2", _push, None, lambda s, a: [s[1]], dtype=lambda d, a: [d[1]],
                attrs=("T", "swap_memory")))

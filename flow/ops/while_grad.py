@@ -64,7 +64,7 @@ class GradLoop(WhileContext):
                 size = constant(-1, name="Const")
                 stack = graph.create_op("StackV2", [size], {"elem_type": t.dtype,
                                                             "stack_name": ""},
-                                        "f_acc", ["resource"], [()]).outputs[0]
+                                        "f_acc", ["resource"], [[2]]).outputs[0]
             saved, fwd._building = fwd._building, fwd.body_ops
             branch = branch_of(t)
             with _context(graph, branch if branch is not None else fwd):
@@ -111,6 +111,7 @@ def _forward_counter(graph, fwd):
     with _context(graph, fwd.outer):
         start = _enter(graph, constant(0, name="f_count"), fwd.frame_name, False,
                        fwd.parallel_iterations)
+    fwd.captured[start] = start  # already in the frame
     with _context(graph, fwd):
         saved, fwd._building = fwd._building, None
         merge = _merge(graph, [start, start])[0]
@@ -161,6 +162,7 @@ def while_grad(graph, fwd, exit_grads, wanted, gradients):
             starts.append(_enter(graph, g, frame, False, pi))
         starts += [_enter(graph, array_ops.zeros_like(o, name="b_acc"), frame, False, pi)
                    for o, _ in captured]
+    grad.captured.update({s: s for s in starts})
     with _context(graph, grad):
         merges = [_merge(graph, [s, s])[0] for s in starts]
         grad.pivot, grad._building = merges[0], grad.cond_ops
