@@ -120,7 +120,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 exit_grads = [pending.get(t) for t in frame.exits]  # made at the first of
                 if frame not in done_frames and frame.back_prop and any(exit_grads):  # its
                     done_frames.add(frame)  # ops met
-                    with graph.name_scope(frame.frame_name.rsplit("/", 1)[-1]):
+                    with graph.name_scope(frame.frame_name):
                         summed = [None if not g else _sum(g, graph) for g in exit_grads]
                         for t, g in while_grad(graph, frame, summed, wanted,
                                                gradients).items():

@@ -61,3 +61,21 @@ def test_flow_training_steps_give_tensorflows_values(kind):
     assert sorted(got) == sorted(want.files)
     for name, value in got.items():
         np.testing.assert_allclose(value, want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_the_lstm_loop_and_its_gradient_are_in_tensorflows_control_flow_form():
+    nodes = committed_meta("lstm").graph_def.node
+    ops = {n.op for n in nodes}
+    assert {"Enter", "Merge", "Switch", "LoopCond", "NextIteration", "Exit"} <= ops
+    assert {"StackV2", "StackPushV2", "StackPopV2"} <= ops
+    assert "WhileGrad" not in ops
+    frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}
+    assert frames == {"rnn/while", "gradients/rnn/while"}  # the loop and its gradient loop
+    by_name = {n.name: n for n in nodes}
+    pushes = [n for n in nodes if n.op == "StackPushV2"]
+    pops = [n for n in nodes if n.op == "StackPopV2"]
+    assert len(pushes) == len(pops) > 0
+    for n in pushes:  # pushed in the forward loop, popped in the gradient loop
+        assert by_name[n.input[0]].attr["frame_name"].s == b"rnn/while"
+    for n in pops:
+        assert by_name[n.input[0]].attr["frame_name"].s == b"gradients/rnn/while"

@@ -2,8 +2,8 @@
 
 A manual step, never part of `make test` (TensorFlow is not a numboard dependency). Two runs:
 
-    .venv/bin/python tests/data/make_tf_training.py          # flow: graph, checkpoint, feed
-    /tmp/tfvenv/bin/python tests/data/make_tf_training.py --tf   # TensorFlow: train, record
+    .venv/bin/python tests/data/make_tf_training.py [kind ...]       # flow: graph, ckpt, feed
+    /tmp/tfvenv/bin/python tests/data/make_tf_training.py --tf [kind ...]  # TF: train, record
 
 The first builds each model below with flow (`import flow as tf`), saves its initial
 variables with `flow.train.Saver` (`model.ckpt` and `model.ckpt.meta`, the graph including
@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn", "deconv")
+KINDS = ("mlp", "cnn", "deconv", "lstm")
 STEPS = 3
 
 
 def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
-    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16)}[kind]
+    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (4, 8, 8)}[kind]
     return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
                                                             shape[0])
 
@@ -44,7 +44,9 @@ def build(tf, kind: str):
     if kind == "deconv":
         return x, y, _deconv(tf, x, y)
     h = x
-    if kind == "mlp":
+    if kind == "lstm":
+        h = _lstm(tf, x)
+    elif kind == "mlp":
         for i, n in enumerate([32, 32]):
             w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
             b = tf.get_variable(f"b{i}", [n], initializer=tf.zeros_initializer())
@@ -64,6 +66,30 @@ def build(tf, kind: str):
     train = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=step, name="train")
     tf.add_to_collection("train_op", train)
     return x, y, train
+
+
+def _lstm(tf, x, units=16):
+    """An LSTM written as a tf.while_loop over the rows of an 8x8 image (time steps), the
+    cell as BasicLSTMCell computes it (one kernel over [x_t, h], gates i, j, f, o, forget
+    bias 1); returns the last h."""
+    rows = tf.transpose(x, [1, 0, 2])
+    with tf.variable_scope("rnn/lstm_cell"):
+        kernel = tf.get_variable("kernel", [8 + units, 4 * units])
+        bias = tf.get_variable("bias", [4 * units], initializer=tf.zeros_initializer())
+
+    def body(t, c, h):
+        gates = tf.matmul(tf.concat([tf.gather(rows, t), h], 1), kernel) + bias
+        # the four gates as tf.split(gates, 4, 1) gives them; TensorFlow's SymbolicGradient of
+        # the Slice nodes flow makes a split of has no case for a size of -1
+        i, j, f, o = tf.unstack(tf.reshape(gates, [-1, 4, units]), axis=1)
+        c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+        return t + 1, c, tf.tanh(c) * tf.sigmoid(o)
+
+    zeros = tf.zeros([tf.shape(x)[0], units])
+    zeros.set_shape([None, units])
+    _, _, h = tf.while_loop(lambda t, c, h: t < 8, body, [tf.constant(0), zeros, zeros],
+                            name="rnn/while")
+    return h
 
 
 def _deconv(tf, z, y):
@@ -92,7 +118,7 @@ def write_flow_side() -> None:
     sys.path.insert(0, str(OUT.parents[2]))
     import flow as tf
 
-    for kind in KINDS:
+    for kind in _kinds():
         out = OUT / kind
         out.mkdir(parents=True, exist_ok=True)
         tf.reset_default_graph()
@@ -110,7 +136,7 @@ def write_tf_side() -> None:
 
     v1 = tf.compat.v1
     v1.disable_eager_execution()
-    for kind in KINDS:
+    for kind in _kinds():
         out = OUT / kind
         data = np.load(out / "feed.npz")
         graph = tf.Graph()
@@ -125,6 +151,15 @@ def write_tf_side() -> None:
         (out / "tf_after.json").write_text(json.dumps(
             {"tensorflow": tf.__version__, "steps": STEPS, "variables": sorted(after)}) + "\n")
         print(f"TensorFlow {tf.__version__} trained {out}: {len(after)} variables")
+
+
+def _kinds():
+    """The kinds named on the command line (all by default)."""
+    named = [a for a in sys.argv[1:] if not a.startswith("--")]
+    unknown = set(named) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"unknown kind(s) {sorted(unknown)}; choose from {KINDS}")
+    return named or KINDS
 
 
 if __name__ == "__main__":
