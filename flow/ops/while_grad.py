@@ -36,14 +36,9 @@ class GradLoop(WhileContext):
         self.pops, self.push_syncs = [], []
         self.index = None
 
-    def enter(self, name, op_type, inputs, control_inputs):
-        inputs = [self.real_value(t) for t in inputs]
-        if not inputs and self.pivot is not None:
-            control_inputs = [*control_inputs, self.pivot.op]
-        return inputs, control_inputs
-
-    def real_value(self, t):
-        """``t`` as ops of this loop read it."""
+    def add_value(self, t, scope=None):
+        """``t`` as ops of this loop read it: a forward loop's value popped, an outer value
+        entered (through the outer gradient loops, which pop it if it is theirs)."""
         if t.op in self.ops or t in self.captured.values():
             return t
         fwd = self.fwd
@@ -51,7 +46,7 @@ class GradLoop(WhileContext):
                 t.op.attrs.get("is_constant"):
             return self.add_value(t.op.inputs[0])  # a loop invariant: its outer value
         if t.op not in fwd.ops:
-            return self.add_value(t)
+            return super().add_value(t)
         if t not in self.popped:
             self.popped[t] = self._pop(t, self._push(t))
         return self.popped[t]
@@ -87,7 +82,7 @@ class GradLoop(WhileContext):
             branch = branch_of(t)
             controls = [self.index.op]
             if branch is not None:  # popped only when the branch was taken
-                handle = _switch(graph, handle, self.real_value(branch.pred))[branch.branch]
+                handle = _switch(graph, handle, self.add_value(branch.pred))[branch.branch]
                 controls = []
             pop = graph.create_op("StackPopV2", [handle], {"elem_type": t.dtype},
                                   "StackPopV2", [t.dtype], [t.shape], control_inputs=controls)
@@ -145,9 +140,18 @@ def while_grad(graph, fwd, exit_grads, wanted, gradients):
     ``Enter`` outputs and the ``Enter`` outputs of the outer values it reads that ``wanted``
     accepts, from the gradients of its exits (None: zeros). ``gradients`` differentiates the
     body (``flow.ops.gradients.gradients``)."""
+    if fwd.parent_frame is not None:
+        raise NotImplementedError(
+            f"tf.gradients through loop {fwd.frame_name!r}, which is nested in the body of "
+            f"loop {fwd.parent_frame.frame_name!r}, is not supported yet; run the inner "
+            f"loop with back_prop=False, or unroll one of the two loops.")
+    return _while_grad(graph, fwd, exit_grads, wanted, gradients)
+
+
+def _while_grad(graph, fwd, exit_grads, wanted, gradients):
     var_index = [i for i, t in enumerate(fwd.idents) if t.dtype.is_floating]
-    captured = [(outer, t) for outer, t in fwd.captured.items()
-                if outer is not t and t.dtype.is_floating and wanted(outer)]
+    captured = [(t.op.inputs[0], t) for outer, t in fwd.captured.items()
+                if outer is not t and t.dtype.is_floating and wanted(t.op.inputs[0])]
     counter_add, counter_exit = _forward_counter(graph, fwd)
     outer = graph._control_flow_context
     frame = graph.get_name_scope() or "gradients"

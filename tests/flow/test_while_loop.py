@@ -153,3 +153,48 @@ def test_a_loss_on_one_loop_variable_only_still_gets_its_gradient():
     (g,) = tf.gradients(y, x)  # y's Exit is not the loop's last node
     with tf.Session() as sess:
         assert sess.run(g, {x: 2.0}) == pytest.approx(3 * 2.0 ** 2)
+
+
+def test_a_loop_inside_a_loop_body_runs():
+    x = tf.placeholder(tf.float64, [3], name="x")
+    w = tf.constant([0.5, -0.3, 0.8], tf.float64)
+
+    def outer(i, v):
+        def inner(j, u):
+            return j + 1, tf.sin(u * w) + u
+
+        _, v = tf.while_loop(lambda j, u: j < i + 1, inner, [tf.constant(0), v])
+        return i + 1, v * 0.9
+
+    _, out = tf.while_loop(lambda i, v: i < 3, outer, [tf.constant(0), x])
+    want = np.array([0.1, 0.2, 0.3])
+    for i in range(3):
+        for _ in range(i + 1):
+            want = np.sin(want * [0.5, -0.3, 0.8]) + want
+        want = want * 0.9
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(out, {x: [0.1, 0.2, 0.3]}), want)
+    with pytest.raises(NotImplementedError, match="nested in the body of loop 'while'"):
+        tf.gradients(tf.reduce_sum(out), x)
+
+
+def test_the_gradient_is_a_second_loop_reading_the_forward_values_from_stacks():
+    x = tf.placeholder(tf.float64, [2], name="x")
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.sin(v) * x),
+                         [tf.constant(0), x])
+    (g,) = tf.gradients(tf.reduce_sum(y), x)
+    nodes = tf.get_default_graph().as_graph_def().node
+    frames = {n.name: n.attr["frame_name"].s for n in nodes if n.op == "Enter"}
+    assert set(frames.values()) == {b"while", b"gradients/while"}
+    pushes = [n for n in nodes if n.op == "StackPushV2"]
+    pops = [n for n in nodes if n.op == "StackPopV2"]
+    assert pushes and len(pushes) == len(pops)
+    assert all(frames[n.input[0]] == b"while" for n in pushes)
+    assert all(frames[n.input[0]] == b"gradients/while" for n in pops)
+    assert "WhileGrad" not in {n.op for n in nodes}
+    with tf.Session() as sess:
+        for value in ([0.3, -0.7], [1.1, 0.4]):  # fresh stacks in every run
+            np.testing.assert_allclose(
+                sess.run(g, {x: value}),
+                numeric_grad(sess, tf.reduce_sum(y), x, np.array(value), {x: value}),
+                rtol=1e-6, atol=1e-8)
