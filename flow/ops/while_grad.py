@@ -33,7 +33,7 @@ class GradLoop(WhileContext):
         super().__init__(graph, outer, frame_name, fwd.parallel_iterations)
         self.fwd, self.counter_add = fwd, counter_add
         self.popped = {}  # forward tensor -> its value popped in this loop
-        self.pops, self.push_syncs = [], []
+        self.pop_syncs, self.push_syncs = [], []
         self.index = None
 
     def add_value(self, t, scope=None):
@@ -55,11 +55,10 @@ class GradLoop(WhileContext):
         """A stack, pushed ``t`` at the end of each forward iteration; returns the stack."""
         graph, fwd = self.graph, self.fwd
         with _context(graph, None), graph.control_dependencies(None):
-            with _context(graph, fwd.outer):
-                size = constant(-1, name="Const")
-                stack = graph.create_op("StackV2", [size], {"elem_type": t.dtype,
-                                                            "stack_name": ""},
-                                        "f_acc", ["resource"], [[2]]).outputs[0]
+            size = constant(-1, name="Const")  # outside every loop: an inner loop's values
+            stack = graph.create_op("StackV2", [size], {"elem_type": t.dtype,  # of all outer
+                                                        "stack_name": ""},  # iterations, in
+                                    "f_acc", ["resource"], [[2]]).outputs[0]  # order
             saved, fwd._building = fwd._building, fwd.body_ops
             branch = branch_of(t)
             with _context(graph, branch if branch is not None else fwd):
@@ -76,8 +75,8 @@ class GradLoop(WhileContext):
         return stack
 
     def _pop(self, t, stack):
-        graph = self.graph
-        with graph.control_dependencies(None):
+        graph = self.graph  # made here even when an inner gradient loop asks for it
+        with _context(graph, self), graph.control_dependencies(None):
             handle = self.add_value(stack)
             branch = branch_of(t)
             controls = [self.index.op]
@@ -86,7 +85,7 @@ class GradLoop(WhileContext):
                 controls = []
             pop = graph.create_op("StackPopV2", [handle], {"elem_type": t.dtype},
                                   "StackPopV2", [t.dtype], [t.shape], control_inputs=controls)
-        self.pops.append(pop)
+        self.pop_syncs.append(pop)
         return pop.outputs[0]
 
 
@@ -99,13 +98,16 @@ def branch_of(t):
     return t.op.attrs.get("_cond")
 
 
-def _forward_counter(graph, fwd):
-    """Add ``f_count`` to forward loop ``fwd`` (its NextIteration waits for the pushes,
-    :func:`_close_counter`); returns its ``Add`` and its ``Exit``."""
+def _forward_counter(graph, fwd, outer_add):
+    """Add ``f_count`` to forward loop ``fwd`` (its NextIteration, made last, waits for the
+    pushes); returns its ``Add`` and its ``Exit``. In a loop body it starts after the outer
+    counter's ``Add`` (``outer_add``): the outer iteration before, with this loop and its
+    pushes, is done, so the pushes of all runs of this loop reach the stacks in order."""
     loop_cond = fwd.switches[0][0].op.inputs[1]
     with _context(graph, fwd.outer):
-        start = _enter(graph, constant(0, name="f_count"), fwd.frame_name, False,
-                       fwd.parallel_iterations)
+        with graph.control_dependencies([outer_add] if outer_add is not None else None):
+            zero = constant(0, name="f_count")
+        start = _enter(graph, zero, fwd.frame_name, False, fwd.parallel_iterations)
     fwd.captured[start] = start  # already in the frame
     with _context(graph, fwd):
         saved, fwd._building = fwd._building, None
@@ -140,20 +142,24 @@ def while_grad(graph, fwd, exit_grads, wanted, gradients):
     ``Enter`` outputs and the ``Enter`` outputs of the outer values it reads that ``wanted``
     accepts, from the gradients of its exits (None: zeros). ``gradients`` differentiates the
     body (``flow.ops.gradients.gradients``)."""
-    if fwd.parent_frame is not None:
-        raise NotImplementedError(
-            f"tf.gradients through loop {fwd.frame_name!r}, which is nested in the body of "
-            f"loop {fwd.parent_frame.frame_name!r}, is not supported yet; run the inner "
-            f"loop with back_prop=False, or unroll one of the two loops.")
-    return _while_grad(graph, fwd, exit_grads, wanted, gradients)
+    parent = fwd.parent_frame  # in a loop: what this adds to it runs before this loop
+    if parent is not None:
+        saved, parent._building = parent._building, []
+    try:
+        return _while_grad(graph, fwd, exit_grads, wanted, gradients)
+    finally:
+        if parent is not None:
+            added, parent._building = parent._building, saved
+            at = parent.body_ops.index(fwd.anchor)
+            parent.body_ops[at:at] = added
 
 
 def _while_grad(graph, fwd, exit_grads, wanted, gradients):
     var_index = [i for i, t in enumerate(fwd.idents) if t.dtype.is_floating]
     captured = [(t.op.inputs[0], t) for outer, t in fwd.captured.items()
                 if outer is not t and t.dtype.is_floating and wanted(t.op.inputs[0])]
-    counter_add, counter_exit = _forward_counter(graph, fwd)
     outer = graph._control_flow_context
+    counter_add, counter_exit = _forward_counter(graph, fwd, getattr(outer, "counter_add", None))
     frame = graph.get_name_scope() or "gradients"
     grad = GradLoop(graph, fwd, outer, frame, counter_add)
     pi = fwd.parallel_iterations
@@ -190,11 +196,13 @@ def _while_grad(graph, fwd, exit_grads, wanted, gradients):
                    for acc, d in zip(idents[1 + n:], dxs[n:], strict=True)]
         grad._building = None
         sync = graph.create_op("ControlTrigger", [], {}, "b_sync", [], [],
-                               control_inputs=grad.pops)  # live even when a pop is dead
+                               control_inputs=grad.pop_syncs)  # live even when a pop is dead
         nexts = [_next_iteration(graph, merges[0], values[0], [sync])]
         nexts += [_next_iteration(graph, m, v)
                   for m, v in zip(merges[1:], values[1:], strict=True)]
         exits = [_loop_op(graph, "Exit", s[0]) for s in switches]
+    if isinstance(outer, GradLoop):  # the next run of this loop pops after this one is done
+        outer.pop_syncs.append(exits[0].op)
     with _context(graph, fwd):
         fwd.nexts.append(_next_iteration(graph, fwd.merges[-1], counter_add,
                                          grad.push_syncs))

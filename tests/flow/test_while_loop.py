@@ -155,27 +155,54 @@ def test_a_loss_on_one_loop_variable_only_still_gets_its_gradient():
         assert sess.run(g, {x: 2.0}) == pytest.approx(3 * 2.0 ** 2)
 
 
-def test_a_loop_inside_a_loop_body_runs():
-    x = tf.placeholder(tf.float64, [3], name="x")
-    w = tf.constant([0.5, -0.3, 0.8], tf.float64)
+def _nested(x, w, with_cond):
+    """A loop whose body runs a loop (i + 1 times, reading the outer counter, a weight and
+    the outer loop variable), optionally with a tf.cond in the inner body."""
 
     def outer(i, v):
         def inner(j, u):
-            return j + 1, tf.sin(u * w) + u
+            u2 = tf.sin(u * w) + u
+            if with_cond:
+                u2 = tf.cond(tf.equal(j % 2, 0), lambda: u2 * w, lambda: u2 - u * 0.5)
+            return j + 1, u2
 
-        _, v = tf.while_loop(lambda j, u: j < i + 1, inner, [tf.constant(0), v])
-        return i + 1, v * 0.9
+        _, v2 = tf.while_loop(lambda j, u: j < i + 1, inner, [tf.constant(0), v])
+        return i + 1, v2 * 0.9 + v * 0.1
 
-    _, out = tf.while_loop(lambda i, v: i < 3, outer, [tf.constant(0), x])
-    want = np.array([0.1, 0.2, 0.3])
+    return tf.while_loop(lambda i, v: i < 3, outer, [tf.constant(0), x])[1]
+
+
+def test_a_loop_inside_a_loop_body_runs():
+    x = tf.placeholder(tf.float64, [3], name="x")
+    out = _nested(x, tf.constant([0.5, -0.3, 0.8], tf.float64), False)
+    want = v = np.array([0.1, 0.2, 0.3])
     for i in range(3):
         for _ in range(i + 1):
             want = np.sin(want * [0.5, -0.3, 0.8]) + want
-        want = want * 0.9
+        want = v = want * 0.9 + v * 0.1
     with tf.Session() as sess:
         np.testing.assert_allclose(sess.run(out, {x: [0.1, 0.2, 0.3]}), want)
-    with pytest.raises(NotImplementedError, match="nested in the body of loop 'while'"):
-        tf.gradients(tf.reduce_sum(out), x)
+
+
+@pytest.mark.parametrize("with_cond", [False, True])
+def test_gradients_through_nested_loops_match_finite_differences(with_cond):
+    x = tf.placeholder(tf.float64, [3], name="x")
+    w = tf.placeholder(tf.float64, [3], name="w")
+    loss = tf.reduce_sum(tf.square(_nested(x, w, with_cond)))
+    gx, gw = tf.gradients(loss, [x, w])
+    feed = {x: np.array([0.1, 0.2, 0.3]), w: np.array([0.5, -0.3, 0.8])}
+    with tf.Session() as sess:
+        got_x, got_w = sess.run([gx, gw], feed)
+        for _ in range(2):  # the stacks start empty in every run
+            np.testing.assert_allclose(sess.run(gx, feed), got_x)
+        np.testing.assert_allclose(got_x, numeric_grad(sess, loss, x, feed[x], feed),
+                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got_w, numeric_grad(sess, loss, w, feed[w], feed),
+                                   rtol=1e-6, atol=1e-8)
+    nodes = tf.get_default_graph().as_graph_def().node
+    frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}
+    assert {"while", "while/while", "gradients/while",
+            "gradients/while/body/while/while"} <= frames
 
 
 def test_the_gradient_is_a_second_loop_reading_the_forward_values_from_stacks():
