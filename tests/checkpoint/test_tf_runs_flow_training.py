@@ -1,7 +1,9 @@
 """TensorFlow imports flow's training graphs and trains with them (golden files, SPEC §2).
 
 tests/data/tf_train/<kind>/ holds what flow wrote (`model.ckpt*`, the `.meta` with the
-training op: Adam, or plain SGD for the conv2d_transpose model; `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
+training op: Adam, or plain SGD for the conv2d_transpose model and the loop models (an LSTM
+and a loop-in-a-loop RNN written with tf.while_loop, whose gradients are gradient loops with
+stacks); `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
 `import_meta_graph` on the `.meta`, restored the checkpoint and ran the `train_op` collection's
 op 3 times (tests/data/make_tf_training.py). Here flow must still export exactly that graph,
 node for node, and its own 3 steps must give TensorFlow's values.
@@ -79,3 +81,12 @@ def test_the_lstm_loop_and_its_gradient_are_in_tensorflows_control_flow_form():
         assert by_name[n.input[0]].attr["frame_name"].s == b"rnn/while"
     for n in pops:
         assert by_name[n.input[0]].attr["frame_name"].s == b"gradients/rnn/while"
+
+
+def test_the_nested_loops_gradients_are_nested_gradient_loops():
+    nodes = committed_meta("nested").graph_def.node
+    frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}
+    assert frames == {"pairs", "pairs/rows", "gradients/pairs",
+                      "gradients/pairs/body/pairs/rows"}
+    ops = {n.op for n in nodes}
+    assert {"StackV2", "StackPushV2", "StackPopV2", "ControlTrigger", "LoopCond"} <= ops

@@ -23,21 +23,23 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn", "deconv", "lstm")
+KINDS = ("mlp", "cnn", "deconv", "lstm", "nested")
 STEPS = 3
 
 
 def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
-    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (4, 8, 8)}[kind]
+    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (4, 8, 8),
+             "nested": (4, 8, 8)}[kind]
     return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
                                                             shape[0])
 
 
 def build(tf, kind: str):
     """The model with the TF1 API of module `tf`: (x, y, train op). An MLP, a CNN (2 conv +
-    pool, sparse softmax cross-entropy), or a DCGAN-like generator (dense, conv2d_transpose,
-    tanh) under a dense discriminator with sigmoid cross-entropy, trained with plain SGD."""
+    pool, sparse softmax cross-entropy), an LSTM or a loop-in-a-loop RNN (tf.while_loop) on
+    image rows, or a DCGAN-like generator (dense, conv2d_transpose, tanh) under a dense
+    discriminator with sigmoid cross-entropy; the last three are trained with plain SGD."""
     x_val, _ = feed(kind)
     x = tf.placeholder(tf.float32, [None, *x_val.shape[1:]], name="x")
     y = tf.placeholder(tf.int64, [None], name="y")
@@ -46,6 +48,8 @@ def build(tf, kind: str):
     h = x
     if kind == "lstm":
         h = _lstm(tf, x)
+    elif kind == "nested":
+        h = _nested_rnn(tf, x)
     elif kind == "mlp":
         for i, n in enumerate([32, 32]):
             w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
@@ -63,7 +67,10 @@ def build(tf, kind: str):
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=y, logits=tf.matmul(h, w) + b))
     step = tf.train.get_or_create_global_step()
-    train = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=step, name="train")
+    # the loops with plain SGD: the values it moves by are the gradients themselves
+    optimizer = tf.train.GradientDescentOptimizer(0.5) if kind in ("lstm", "nested") else \
+        tf.train.AdamOptimizer(0.01)
+    train = optimizer.minimize(loss, global_step=step, name="train")
     tf.add_to_collection("train_op", train)
     return x, y, train
 
@@ -90,6 +97,32 @@ def _lstm(tf, x, units=16):
     _, _, h = tf.while_loop(lambda t, c, h: t < 8, body, [tf.constant(0), zeros, zeros],
                             name="rnn/while")
     return h
+
+
+def _nested_rnn(tf, x, units=8):
+    """A tf.while_loop over the 4 pairs of rows of an 8x8 image whose body runs a
+    tf.while_loop over the 2 rows of the pair (a tanh RNN cell, with a tf.cond that halves
+    the state after the first row), then mixes the result with the pair's state."""
+    pairs = tf.reshape(tf.transpose(x, [1, 0, 2]), [4, 2, -1, 8])
+    w_x = tf.get_variable("rnn/w_x", [8, units])
+    w_h = tf.get_variable("rnn/w_h", [units, units])
+    b = tf.get_variable("rnn/b", [units], initializer=tf.zeros_initializer())
+
+    def pair_step(p, h):
+        rows = tf.gather(pairs, p)
+
+        def row_step(r, u):
+            u = tf.tanh(tf.matmul(tf.gather(rows, r), w_x) + tf.matmul(u, w_h) + b)
+            return r + 1, tf.cond(tf.equal(r, 0), lambda: u * 0.5, lambda: u)
+
+        _, inner = tf.while_loop(lambda r, u: r < 2, row_step, [tf.constant(0), h],
+                                 name="rows")
+        return p + 1, 0.7 * inner + 0.3 * h
+
+    h = tf.zeros([tf.shape(x)[0], units])
+    h.set_shape([None, units])
+    return tf.while_loop(lambda p, h: p < 4, pair_step, [tf.constant(0), h],
+                         name="pairs")[1]
 
 
 def _deconv(tf, z, y):
