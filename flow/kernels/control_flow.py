@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flow.core.dtypes import resource
 from flow.kernels.table import OpDef, register
 
 
@@ -101,13 +102,7 @@ def _pop(inputs, attrs):
     return stack.pop()
 
 
-def _handle_dtype(dtypes, attrs):
-    from flow.core.dtypes import resource
-
-    return [resource]
-
-
-register(OpDef("StackV2", _stack, None, lambda s, a: [(2,)], dtype=_handle_dtype,
+register(OpDef("StackV2", _stack, None, lambda s, a: [(2,)], dtype=lambda d, a: [resource],
                attrs=("elem_type", "stack_name")))
 register(OpDef("StackPushV2", _push, None, lambda s, a: [s[1]], dtype=lambda d, a: [d[1]],
                attrs=("T", "swap_memory")))

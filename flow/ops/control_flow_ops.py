@@ -11,9 +11,9 @@ of its ops run; gradients go back through the taken branch only (``flow.ops.grad
 A loop is a :class:`WhileContext` frame: each loop variable enters through ``Enter`` into a
 ``Merge`` (with the ``NextIteration`` of the body's result), ``cond`` gives ``LoopCond``,
 a ``Switch`` sends the value to the body (``Identity``) or out (``Exit``); outer values the
-loop reads enter through constant ``Enter`` nodes. The Session runs a frame as one step and
-keeps each iteration's values for the gradient, which is one ``WhileGrad`` node running the
-body's gradient ops per iteration, last first (gradients through time).
+loop reads enter through constant ``Enter`` nodes. The Session runs a frame as one step (an
+inner loop as one step of the outer body). The gradient is a second loop of the same ops
+(``flow.ops.while_grad``).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import flow as tf
+from flow.framework.graph_import import UnsupportedOpError
 from tests.data.make_tf_training import KINDS, STEPS, build_for_saving, feed
 from writer.proto import meta_graph_pb2
 
@@ -90,3 +91,9 @@ def test_the_nested_loops_gradients_are_nested_gradient_loops():
                       "gradients/pairs/body/pairs/rows"}
     ops = {n.op for n in nodes}
     assert {"StackV2", "StackPushV2", "StackPopV2", "ControlTrigger", "LoopCond"} <= ops
+
+
+def test_flow_says_it_cannot_import_a_loop_graph_yet():
+    tf.reset_default_graph()
+    with pytest.raises(UnsupportedOpError, match="Enter .*while_loop frame"):
+        tf.train.import_meta_graph(str(DATA / "lstm" / "model.ckpt.meta"))
