@@ -167,7 +167,9 @@ def _maybe_dead(ops, fed) -> set:
         if op.type == "Switch" and op.inputs[1].op.type == "LoopCond" or \
                 op.type == "ControlTrigger":
             continue  # the frame step runs a loop's own Switch: its values are never dead
-        if op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
+        if op.type == "Exit" and any(e.op in dead for e in op.attrs["_frame"].enters):
+            dead.add(op)  # a loop on a branch that is not taken: dead as a whole
+        elif op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
                 op.type != "Merge" and (any(ins) or any(c in dead for c in op.control_inputs))):
             dead.add(op)
     return dead
@@ -212,7 +214,9 @@ def _frame_step(frame, build, slot):
 
     def run_loop(v):
         current = [v[s] for s in enter_s]
-        while True:
+        if any(x is DEAD for x in current):  # on a tf.cond branch that is not taken
+            current = [DEAD] * len(exit_s)
+        while current and current[0] is not DEAD:
             for s, x in zip(merge_s, current, strict=True):
                 v[s] = x
             for step in cond_steps:

@@ -60,7 +60,7 @@ class GradLoop(WhileContext):
                                                         "stack_name": ""},  # iterations, in
                                     "f_acc", ["resource"], [[2]]).outputs[0]  # order
             saved, fwd._building = fwd._building, fwd.body_ops
-            branch = branch_of(t)
+            branch = branch_of(t, fwd)
             with _context(graph, branch if branch is not None else fwd):
                 push = graph.create_op("StackPushV2", [stack, t],
                                        {"T": t.dtype, "swap_memory": False}, "StackPushV2",
@@ -78,7 +78,7 @@ class GradLoop(WhileContext):
         graph = self.graph  # made here even when an inner gradient loop asks for it
         with _context(graph, self), graph.control_dependencies(None):
             handle = self.add_value(stack)
-            branch = branch_of(t)
+            branch = branch_of(t, self.fwd)
             controls = [self.index.op]
             if branch is not None:  # popped only when the branch was taken
                 handle = _switch(graph, handle, self.add_value(branch.pred))[branch.branch]
@@ -89,13 +89,16 @@ class GradLoop(WhileContext):
         return pop.outputs[0]
 
 
-def branch_of(t):
-    """The innermost ``tf.cond`` branch (a ``CondContext``) on which ``t`` is computed, if
-    any; a branch's ``Switch`` of an outer value is on that branch."""
-    entry = t.op.attrs.get("_enters_branch")
-    if entry is not None and t.value_index == entry.branch:
-        return entry
-    return t.op.attrs.get("_cond")
+def branch_of(t, loop):
+    """The innermost ``tf.cond`` branch (a ``CondContext``) inside ``loop``'s body on which
+    ``t`` is computed, if any; a branch's ``Switch`` of an outer value is on that branch."""
+    branch = t.op.attrs.get("_enters_branch")
+    if branch is None or t.value_index != branch.branch:
+        branch = t.op.attrs.get("_cond")
+    outer = branch
+    while outer is not None and outer is not loop:
+        outer = outer.outer
+    return branch if outer is loop else None  # a cond around the whole loop is not it
 
 
 def _forward_counter(graph, fwd, outer_add):

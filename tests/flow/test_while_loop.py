@@ -225,3 +225,27 @@ def test_the_gradient_is_a_second_loop_reading_the_forward_values_from_stacks():
                 sess.run(g, {x: value}),
                 numeric_grad(sess, tf.reduce_sum(y), x, np.array(value), {x: value}),
                 rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_loop_on_a_cond_branch_runs_only_when_taken_and_differentiates(taken):
+    x = tf.placeholder(tf.float64, [2], name="x")
+    w = tf.placeholder(tf.float64, [2], name="w")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+    out = tf.cond(pred, lambda: tf.while_loop(lambda i, v: i < 3, lambda i, v: (
+        i + 1, tf.sin(v) * w), [0, x])[1], lambda: x * 2.0)
+    loss = tf.reduce_sum(out * out)
+    gx, gw = tf.gradients(loss, [x, w])
+    feed = {x: np.array([0.3, -0.4]), w: np.array([1.2, 0.7]), pred: taken}
+    want = feed[x] * 2.0
+    if taken:
+        want = feed[x]
+        for _ in range(3):
+            want = np.sin(want) * feed[w]
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(out, feed), want)
+        got_x, got_w = sess.run([gx, gw], feed)
+        np.testing.assert_allclose(got_x, numeric_grad(sess, loss, x, feed[x], feed),
+                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got_w, numeric_grad(sess, loss, w, feed[w], feed),
+                                   rtol=1e-6, atol=1e-8)
