@@ -247,24 +247,26 @@ def _run_order(ops, fed):
             if t not in fed and t.op in unit and unit[t.op] is not unit[op]:
                 own.add(unit[t.op])
         own.update(unit[c] for c in op.control_inputs if c in unit and unit[c] is not unit[op])
-    order, done = [], set()
-    for first in dict.fromkeys(unit[op] for op in ops):
-        stack = [(first, iter(sorted(deps[first], key=_first_id)))]
+    first_id = {}
+    for op in ops:  # ops come in creation order
+        first_id.setdefault(unit[op], op._id)
+    order, done, on_stack = [], set(), set()
+    for first in first_id:
+        stack = [(first, iter(sorted(deps[first], key=first_id.get)))]
+        on_stack.add(first)
         while stack:
             u, pending = stack[-1]
-            nxt = next((d for d in pending if d not in done), None)
+            nxt = next((d for d in pending if d not in done and d not in on_stack), None)
             if nxt is None:
                 stack.pop()
+                on_stack.discard(u)
                 if u not in done:
                     done.add(u)
                     order.append(u)
-            elif all(nxt is not s[0] for s in stack):
-                stack.append((nxt, iter(sorted(deps[nxt], key=_first_id))))
+            else:
+                stack.append((nxt, iter(sorted(deps[nxt], key=first_id.get))))
+                on_stack.add(nxt)
     return order
-
-
-def _first_id(u):
-    return u._id if isinstance(u, Operation) else min(o._id for o in u.ops)
 
 
 class BaseSession:
