@@ -16,6 +16,10 @@ so that the graph flow runs is the graph it exports and TensorFlow runs.
   with the exit's gradient); an outer value the body reads (a weight) gets its gradient summed
   over the iterations in an accumulator loop variable (``b_acc``, starting at zeros).
 - An outer value the body's gradient reads enters the gradient loop as a constant.
+- A loop in another loop's body gets its gradient loop in the outer gradient loop's body. Its
+  stacks are made outside every loop and hold the values of all its runs in order: its
+  counter starts after the outer counter's step (so the runs push one after another), and
+  the outer gradient loop's next iteration waits for its gradient loop (so they pop so).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from flow.ops.control_flow_ops import WhileContext, _context, _enter, _loop_op, 
 
 
 class GradLoop(WhileContext):
-    """The gradient loop of forward loop ``fwd`` being built: its ``enter`` hook gives each
-    new op the gradient loop's view of its inputs (popped, or entered as constants)."""
+    """The gradient loop of forward loop ``fwd`` being built: through ``add_value`` (the
+    ``enter`` hook) each new op reads the gradient loop's view of its inputs (popped, or
+    entered as constants); ``counter_add`` is the forward counter's step the pushes follow."""
 
     def __init__(self, graph, fwd, outer, frame_name, counter_add):
         super().__init__(graph, outer, frame_name, fwd.parallel_iterations)
@@ -159,8 +164,8 @@ def while_grad(graph, fwd, exit_grads, wanted, gradients):
 
 def _while_grad(graph, fwd, exit_grads, wanted, gradients):
     var_index = [i for i, t in enumerate(fwd.idents) if t.dtype.is_floating]
-    captured = [(t.op.inputs[0], t) for outer, t in fwd.captured.items()
-                if outer is not t and t.dtype.is_floating and wanted(t.op.inputs[0])]
+    captured = [(t.op.inputs[0], t) for key, t in fwd.captured.items()
+                if key is not t and t.dtype.is_floating and wanted(t.op.inputs[0])]
     outer = graph._control_flow_context
     counter_add, counter_exit = _forward_counter(graph, fwd, getattr(outer, "counter_add", None))
     frame = graph.get_name_scope() or "gradients"
@@ -191,7 +196,7 @@ def _while_grad(graph, fwd, exit_grads, wanted, gradients):
         ys = [fwd.nexts[i].op.inputs[0] for i in var_index]
         xs = [fwd.idents[i] for i in var_index] + [t for _, t in captured]
         dxs = gradients(ys, xs, grad_ys=idents[1:1 + n], name="body",
-                        _within=fwd) if ys and xs else []
+                        _within=fwd) if ys else [None] * len(xs)
         values = [grad.index]
         values += [array_ops.zeros_like(g) if d is None else d
                    for g, d in zip(idents[1:1 + n], dxs[:n], strict=True)]

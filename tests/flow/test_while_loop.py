@@ -249,3 +249,15 @@ def test_a_loop_on_a_cond_branch_runs_only_when_taken_and_differentiates(taken):
                                    rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(got_w, numeric_grad(sess, loss, w, feed[w], feed),
                                    rtol=1e-6, atol=1e-8)
+
+
+def test_the_stack_rows_push_and_pop_last_first_and_say_when_empty():
+    from flow.kernels.table import OPS
+
+    stack = OPS["StackV2"].forward([np.int32(-1)], {"stack_name": "s", "elem_type": tf.float32})
+    for value in (np.ones(2), np.zeros(3)):
+        assert OPS["StackPushV2"].forward([stack, value], {}) is value
+    assert OPS["StackPopV2"].forward([stack], {}).shape == (3,)
+    assert OPS["StackPopV2"].forward([stack], {}).shape == (2,)
+    with pytest.raises(ValueError, match="Stack 's' is empty"):
+        OPS["StackPopV2"].forward([stack], {})
