@@ -140,6 +140,25 @@ def _step(fn, attrs, ins, outs):
     return step_n
 
 
+def _push_step(stack, value):
+    """The step of a ``StackPushV2`` whose output nobody reads (as a gradient loop's are)."""
+    def push(v):
+        v[stack].append(v[value])
+
+    return push
+
+
+def _pop_step(stack, out):
+    """The step of a ``StackPopV2`` (the row's kernel, without its call)."""
+    def pop(v):
+        try:
+            v[out] = v[stack].pop()
+        except IndexError:
+            OPS["StackPopV2"].forward([v[stack]], None)  # raises the row's error
+
+    return pop
+
+
 def _guard(step, checks, outs, marker):
     """A step on a branch that may be dead: it does not run when one of the ``checks`` slots
     (its maybe-dead inputs and control inputs) is dead, and then its outputs are dead; the
@@ -450,6 +469,11 @@ class BaseSession:
                 return None
             if op.type == "NoOp":
                 return None
+            if op.type == "StackPushV2" and not op.outputs[0]._consumers and all(
+                    f is not op.outputs[0] for f in flat):  # once per value and iteration:
+                return _push_step(*ins)  # the list's own append, no kernel call
+            if op.type == "StackPopV2":
+                return _pop_step(ins[0], outs[0])
             fn, attrs = self._kernel(op, row)
             return _step(fn, attrs, ins, outs)
 
