@@ -147,6 +147,25 @@ def _step(fn, attrs, ins, outs):
     return step_n
 
 
+def _push_step(stack, value):
+    """The step of a ``StackPushV2`` whose output nobody reads (as a gradient loop's are)."""
+    def push(v):
+        v[stack].append(v[value])
+
+    return push
+
+
+def _pop_step(stack, out):
+    """The step of a ``StackPopV2`` (the row's kernel, without its call)."""
+    def pop(v):
+        try:
+            v[out] = v[stack].pop()
+        except IndexError:
+            OPS["StackPopV2"].forward([v[stack]], None)  # raises the row's error
+
+    return pop
+
+
 def _guard(step, checks, outs, marker):
     """A step on a branch that may be dead: it does not run when one of the ``checks`` slots
     (its maybe-dead inputs and control inputs) is dead, and then its outputs are dead; the
@@ -171,40 +190,59 @@ def _maybe_dead(ops, fed) -> set:
     dead: set[Operation] = set()
     for op in ops:
         ins = [t.op in dead and t not in fed for t in op.inputs]
-        if op.type == "Switch" and op.inputs[1].op.type == "LoopCond":
+        if op.type == "Switch" and op.inputs[1].op.type == "LoopCond" or \
+                op.type == "ControlTrigger":
             continue  # the frame step runs a loop's own Switch: its values are never dead
-        if op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
+        if op.type == "Exit" and any(e.op in dead for e in op.attrs["_frame"].enters):
+            dead.add(op)  # a loop on a branch that is not taken: dead as a whole
+        elif op.type == "Switch" or (op.type == "Merge" and all(ins)) or (
                 op.type != "Merge" and (any(ins) or any(c in dead for c in op.control_inputs))):
             dead.add(op)
     return dead
 
 
-def _tape_tensors(frame):
-    """What one iteration of a loop leaves for its gradient: the body's view of the loop
-    variables and every value the body computes."""
-    return [*frame.idents, *[t for op in frame.body_ops for t in op.outputs]]
+def _top_frame(frame):
+    """The outermost loop around ``frame`` (itself when it is not nested)."""
+    while frame.parent_frame is not None:
+        frame = frame.parent_frame
+    return frame
+
+
+def _frame_steps(frame, ops, build, slot):
+    """The steps of ``ops`` (a part of loop ``frame``): one per op of this frame, one per
+    inner loop (run where its last op was built), none for the loop's own bookkeeping."""
+    steps = []
+    for op in ops:
+        inner = op.attrs["_frame"]
+        if inner is frame:
+            step = build(op)
+        else:
+            while inner.parent_frame is not frame:
+                inner = inner.parent_frame
+            step = _frame_step(inner, build, slot) if op is inner.anchor else None
+        if step is not None:
+            steps.append(step)
+    return steps
 
 
 def _frame_step(frame, build, slot):
     """One step that runs a ``tf.while_loop`` frame: the loop variables enter, then cond and
-    body run while the predicate holds, then they exit. With ``back_prop`` each iteration's
-    values are kept on the frame's tape (by reference) for ``WhileGrad``."""
-    cond_steps = [s for s in map(build, frame.cond_ops) if s is not None]
-    body_steps = [s for s in map(build, frame.body_ops) if s is not None]
+    body run while the predicate holds, then they exit. What a gradient needs from each
+    iteration the body pushes on stacks (``flow.ops.while_grad``)."""
+    cond_steps = _frame_steps(frame, frame.cond_ops, build, slot)
+    body_steps = _frame_steps(frame, frame.body_ops, build, slot)
     enter_s = [slot(t) for t in frame.enters]
     merge_s = [slot(t) for t in frame.merges]
     ident_s = [slot(t) for t in frame.idents]
     next_s = [slot(t.op.inputs[0]) for t in frame.nexts]
     exit_s = [slot(t) for t in frame.exits]
     pred_s = slot(frame.pred)
-    tape_s = [slot(t) for t in _tape_tensors(frame)]
-    tape_slot = slot(("tape", frame))
-    record = frame.back_prop
 
     def run_loop(v):
         current = [v[s] for s in enter_s]
-        tape = []
-        while True:
+        if any(x is DEAD for x in current):  # on a tf.cond branch that is not taken
+            current = [DEAD] * len(exit_s)
+        while current and current[0] is not DEAD:
             for s, x in zip(merge_s, current, strict=True):
                 v[s] = x
             for step in cond_steps:
@@ -215,56 +253,46 @@ def _frame_step(frame, build, slot):
                 v[s] = x
             for step in body_steps:
                 step(v)
-            if record:
-                tape.append([v[s] for s in tape_s])
             current = [v[s] for s in next_s]
         for s, x in zip(exit_s, current, strict=True):
             v[s] = x
-        v[tape_slot] = tape
 
     return run_loop
 
 
-def _while_grad_step(op, build, slot):
-    """The step of a ``WhileGrad`` node: the body's gradient ops run once per recorded
-    iteration, last first, each on that iteration's values; the loop variables' gradients
-    carry from one iteration to the one before, the captured values' are summed."""
-    info = op.attrs["_while_grad"]
-    frame = info.frame
-    skip = {g.op for g in info.grad_ys}
-    grad_steps = [s for s in (build(o) for o in sorted(info.ops, key=lambda o: o._id)
-                              if o not in skip) if s is not None]
-    tape_s = [slot(t) for t in _tape_tensors(frame)]
-    tape_slot = slot(("tape", frame))
-    n_exit = len(frame.exits)
-    upstream_s = [slot(op.inputs[n_exit + i]) for i in info.var_index]
-    gy_s = [slot(t) for t in info.grad_ys]
-    n_var = len(info.var_index)
-    dx_s = [None if t is None else slot(t) for t in info.body_grads]
-    captured_s = [slot(t) for t in info.captured]
-    out_s = [slot(t) for t in op.outputs]
-
-    def run_grad(v):
-        up = [v[s] for s in upstream_s]
-        acc = [None] * len(captured_s)
-        for snapshot in reversed(v[tape_slot]):
-            for s, x in zip(tape_s, snapshot, strict=True):
-                v[s] = x
-            for s, g in zip(gy_s, up, strict=True):
-                v[s] = g
-            for step in grad_steps:
-                step(v)
-            up = [np.zeros_like(u) if s is None or v[s] is None else v[s]
-                  for u, s in zip(up, dx_s[:n_var], strict=True)]
-            for k, s in enumerate(dx_s[n_var:]):
-                if s is not None and v[s] is not None:
-                    acc[k] = v[s] if acc[k] is None else acc[k] + v[s]
-        for s, u in zip(out_s[:n_var], up, strict=True):
-            v[s] = u
-        for s, a, c in zip(out_s[n_var:], acc, captured_s, strict=True):
-            v[s] = np.zeros_like(v[c]) if a is None else a
-
-    return run_grad
+def _run_order(ops, fed):
+    """``ops`` as units in an order that runs each after what it reads: an op, or a whole
+    loop (its outermost frame, whose ops may have been added after ops that read its exits,
+    as a gradient adds its stacks). Ties go by creation order."""
+    unit = {op: _top_frame(op.attrs["_frame"]) if op.attrs.get("_frame") else op
+            for op in ops}
+    deps: dict[object, set] = {}
+    for op in ops:
+        own = deps.setdefault(unit[op], set())
+        for t in op.inputs:
+            if t not in fed and t.op in unit and unit[t.op] is not unit[op]:
+                own.add(unit[t.op])
+        own.update(unit[c] for c in op.control_inputs if c in unit and unit[c] is not unit[op])
+    first_id = {}
+    for op in ops:  # ops come in creation order
+        first_id.setdefault(unit[op], op._id)
+    order, done, on_stack = [], set(), set()
+    for first in first_id:
+        stack = [(first, iter(sorted(deps[first], key=first_id.get)))]
+        on_stack.add(first)
+        while stack:
+            u, pending = stack[-1]
+            nxt = next((d for d in pending if d not in done and d not in on_stack), None)
+            if nxt is None:
+                stack.pop()
+                on_stack.discard(u)
+                if u not in done:
+                    done.add(u)
+                    order.append(u)
+            else:
+                stack.append((nxt, iter(sorted(deps[nxt], key=first_id.get))))
+                on_stack.add(nxt)
+    return order
 
 
 class BaseSession:
@@ -406,10 +434,12 @@ class BaseSession:
                 if i not in refs and t not in fed and t.op not in needed:
                     stack.append(t.op)
             stack.extend(c for c in op.control_inputs if c not in needed)
-            frame = op.attrs.get("_frame") or op.attrs.get("_while_grad")
+            frame = op.attrs.get("_frame")
             if frame is not None:  # a loop frame runs as a whole
-                stack.extend(o for o in frame.ops if o not in needed)
-        ops = sorted(needed, key=lambda o: o._id)
+                stack.extend(o for o in _top_frame(frame).ops if o not in needed)
+        units = _run_order(sorted(needed, key=lambda o: o._id), fed)
+        ops = [o for u in units for o in ([u] if isinstance(u, Operation) else
+                                          sorted(u.ops, key=lambda o: o._id))]
 
         # slot 0 is scratch: unread outputs and the place of ref inputs; feeds are 1..n
         slots: dict[Tensor, int] = {t: i + 1 for i, t in enumerate(feed_keys)}
@@ -446,19 +476,19 @@ class BaseSession:
                 return None
             if op.type == "NoOp":
                 return None
+            if op.type == "StackPushV2" and not op.outputs[0]._consumers and all(
+                    f is not op.outputs[0] for f in flat):  # once per value and iteration:
+                return _push_step(*ins)  # the list's own append, no kernel call
+            if op.type == "StackPopV2":
+                return _pop_step(ins[0], outs[0])
             fn, attrs = self._kernel(op, row)
             return _step(fn, attrs, ins, outs)
 
-        for op in ops:
-            frame = op.attrs.get("_frame")
-            if frame is not None:  # the loop runs where its last op (an Exit) is
-                step = _frame_step(frame, build, slot) if op is frame.exits[-1].op else None
-            elif op.attrs.get("_in_while_grad") is not None:
-                step = None
-            elif op.type == "WhileGrad":
-                step = _while_grad_step(op, build, slot)
-            else:
-                step = build(op)
+        for unit in units:
+            if isinstance(unit, Operation):
+                op, step = unit, build(unit)
+            else:  # a loop: one step, named by its last Exit
+                op, step = unit.anchor, _frame_step(unit, build, slot)
             if step is not None:
                 plan.steps.append(step)
                 plan.ops.append(op)

@@ -28,7 +28,7 @@ class DType:
     is_unsigned = property(lambda self: self.name.startswith("uint"))
     is_bool = property(lambda self: self.name == "bool")
     is_complex = property(lambda self: self.name.startswith("complex"))
-    is_numpy_compatible = property(lambda self: self.name != "string")
+    is_numpy_compatible = property(lambda self: self.name not in ("string", "resource"))
     size = property(lambda self: np.dtype(self.as_numpy_dtype).itemsize)
 
     @property
@@ -80,9 +80,11 @@ _ROWS = [  # name, numpy type, DataType enum, DataTypeString
     ("complex64", np.complex64, 8, "complex64"),
     ("complex128", np.complex128, 18, "complex128"),
     ("string", np.object_, 7, "string"),
+    ("resource", np.object_, 20, "resource"),  # a handle (a while loop gradient's stacks)
 ]
 ALL = {name: DType(name, t, e, k) for name, t, e, k in _ROWS}
-_BY_NUMPY = {np.dtype(d.as_numpy_dtype): d for d in ALL.values() if d.name != "string"}
+_BY_NUMPY = {np.dtype(d.as_numpy_dtype): d for d in ALL.values()
+             if d.name not in ("string", "resource")}
 _BY_NUMPY[np.dtype(np.object_)] = ALL["string"]
 _BY_ENUM = {d.as_datatype_enum: d for d in ALL.values()}
 _ALIASES = {"float": "float32", "half": "float16", "double": "float64"}
@@ -93,6 +95,7 @@ int8, int16, int32, int64 = ALL["int8"], ALL["int16"], ALL["int32"], ALL["int64"
 uint8, uint16, uint32, uint64 = ALL["uint8"], ALL["uint16"], ALL["uint32"], ALL["uint64"]
 bool = ALL["bool"]  # noqa: A001 - TensorFlow's public name
 complex64, complex128, string = ALL["complex64"], ALL["complex128"], ALL["string"]
+resource = ALL["resource"]
 
 
 def as_dtype(value) -> DType:

@@ -14,10 +14,11 @@ that reads the same inputs (or of a copy, ``<node>/forward``, when the graph has
 computes only the input gradients some node reads.
 
 TF's ``tf.cond`` nodes (``Switch``/``Merge``) are rows too (the Session runs only the taken
-side). Before any node is added, every op type is checked: a type flow has no row for (TF's
-``while_loop`` frames, ``Enter``/``Exit``/``NextIteration``, say), and flow's iterator
-nodes, whose Python dataset a GraphDef does not carry, raise :class:`UnsupportedOpError`
-naming each such type and a node using it.
+side). Before any node is added, every op type is checked: a type flow has no row for,
+flow's iterator nodes, whose Python dataset a GraphDef does not carry, and the nodes of a
+``while_loop`` frame (``Enter``/``Exit``/``NextIteration``/``LoopCond``: flow runs its own
+loops but does not rebuild one from a GraphDef) raise :class:`UnsupportedOpError` naming
+each such type and a node using it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from flow.kernels.table import OPS, STATEFUL
 _NOT_IMPORTABLE = {
     "MakeIterator": "a tf.data iterator's dataset is Python state a GraphDef does not hold",
     "IteratorGetNext": "a tf.data iterator's dataset is Python state a GraphDef does not hold",
+    **dict.fromkeys(("Enter", "Exit", "NextIteration", "LoopCond"), (
+        "a tf.while_loop frame (and a loop's gradient loop) is not rebuilt from a GraphDef "
+        "yet")),
 }
 
 

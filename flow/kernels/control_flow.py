@@ -6,12 +6,19 @@ output 0) and makes the other output :data:`DEAD`; an op with a dead input does 
 its outputs are dead too (the Session does that, see ``flow.client.session``); ``Merge``
 forwards the one live input it gets, with its index. Their gradients are other Switch/Merge
 nodes (``flow.ops.gradients``), so the rows have ``grad=None``.
+
+A loop's gradient is another loop (``flow.ops.while_grad``) that reads the forward values
+from stacks, as TensorFlow's: ``StackV2`` makes an empty stack (a Python list, the value of a
+``resource`` tensor, new in each run), ``StackPushV2`` appends a value in each forward
+iteration and ``StackPopV2`` takes the last one back in each gradient iteration.
+``ControlTrigger`` does nothing and is never dead (it orders a dead push before the counter).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from flow.core.dtypes import resource
 from flow.kernels.table import OpDef, register
 
 
@@ -67,3 +74,39 @@ register(OpDef("Enter", _forward, None, _same,
 register(OpDef("Exit", _forward, None, _same))
 register(OpDef("NextIteration", _forward, None, _same))
 register(OpDef("LoopCond", _forward, None, _same, attrs=()))
+
+
+class _Stack(list):
+    """A ``StackV2`` resource: the values pushed in one run."""
+
+    __slots__ = ("name",)
+
+
+def _stack(inputs, attrs):
+    stack = _Stack()
+    stack.name = attrs.get("stack_name", "")
+    return stack
+
+
+def _push(inputs, attrs):
+    stack, value = inputs
+    stack.append(value)
+    return value
+
+
+def _pop(inputs, attrs):
+    stack = inputs[0]
+    if not stack:
+        raise ValueError(f"Stack {stack.name!r} is empty: a gradient loop popped more values "
+                         f"than its forward loop pushed.")
+    return stack.pop()
+
+
+register(OpDef("StackV2", _stack, None, lambda s, a: [(2,)], dtype=lambda d, a: [resource],
+               attrs=("elem_type", "stack_name")))
+register(OpDef("StackPushV2", _push, None, lambda s, a: [s[1]], dtype=lambda d, a: [d[1]],
+               attrs=("T", "swap_memory")))
+register(OpDef("StackPopV2", _pop, None, lambda s, a: [None],
+               dtype=lambda d, a: [a["elem_type"]], attrs=("elem_type",)))
+register(OpDef("ControlTrigger", lambda inputs, attrs: (), None, lambda s, a: [],
+               num_outputs=0, attrs=()))

@@ -11,9 +11,9 @@ of its ops run; gradients go back through the taken branch only (``flow.ops.grad
 A loop is a :class:`WhileContext` frame: each loop variable enters through ``Enter`` into a
 ``Merge`` (with the ``NextIteration`` of the body's result), ``cond`` gives ``LoopCond``,
 a ``Switch`` sends the value to the body (``Identity``) or out (``Exit``); outer values the
-loop reads enter through constant ``Enter`` nodes. The Session runs a frame as one step and
-keeps each iteration's values for the gradient, which is one ``WhileGrad`` node running the
-body's gradient ops per iteration, last first (gradients through time).
+loop reads enter through constant ``Enter`` nodes. The Session runs a frame as one step (an
+inner loop as one step of the outer body). The gradient is a second loop of the same ops
+(``flow.ops.while_grad``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class CondContext:
 
     def add_op(self, op):
         self.ops.add(op)
+        op.attrs.setdefault("_cond", self)  # the innermost branch the op is on
         if self.outer is not None:  # a cond inside a loop body belongs to the loop too
             self.outer.add_op(op)
 
@@ -65,6 +66,7 @@ class CondContext:
                 switch = self.graph.create_op(
                     "Switch", [outer_value, self.pred], {"T": t.dtype}, "Switch",
                     [t.dtype, t.dtype], [t.shape, t.shape])
+                switch.attrs["_enters_branch"] = self
             self._entered[t] = switch.outputs[self.branch]
             self._inside.add(self._entered[t])
         return self._entered[t]
@@ -208,6 +210,10 @@ class WhileContext:
         self._building: list[Operation] | None = None
         self.pivot = None
         self.cond_ops, self.body_ops = [], []
+        parent = outer
+        while parent is not None and not isinstance(parent, WhileContext):
+            parent = parent.outer
+        self.parent_frame = parent  # the loop this one is nested in, if any
 
     def enter(self, name, op_type, inputs, control_inputs):
         row = STATEFUL.get(op_type)
@@ -219,9 +225,11 @@ class WhileContext:
 
     def add_op(self, op):
         self.ops.add(op)
-        op.attrs["_frame"] = self
+        op.attrs.setdefault("_frame", self)  # the innermost loop the op is in
         if self._building is not None:
             self._building.append(op)
+        if self.outer is not None:  # an inner loop is part of the outer loop's body
+            self.outer.add_op(op)
 
     def add_value(self, t: Tensor, scope=None) -> Tensor:
         if t.op in self.ops or t in self.captured.values():
@@ -359,7 +367,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                      for s, sh in zip(switches, shapes, strict=True)]
         ctx.enters, ctx.merges, ctx.switches = enters, merges, switches
         ctx.idents, ctx.nexts, ctx.exits, ctx.pred = idents, nexts, exits, pred
-        ctx.back_prop = back_prop
+        ctx.back_prop, ctx.anchor = back_prop, exits[-1].op  # an outer loop runs it there
         graph.add_to_collection("while_context", ctx)
     packed = structure.pack(loop_vars, _like(leaves, exits))
     if not return_same_structure and isinstance(packed, list | tuple) and len(packed) == 1:

@@ -24,6 +24,7 @@ from flow.framework.graph import Tensor
 from flow.kernels.table import OPS, STATEFUL
 from flow.ops import array_ops, control_flow_ops, math_ops
 from flow.ops.indexed_slices import IndexedSlices
+from flow.ops.while_grad import while_grad
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
 
@@ -56,8 +57,9 @@ def _between(ys, xs):
 def _switch_grad(graph, op, grads):
     """A Switch's input gets the gradient of its live output: a Merge of both sides (zeros
     for a side without one, dead like that side when it is not taken)."""
-    sides = [g if g is not None else array_ops.zeros_like(t)
-             for t, g in zip(op.outputs, grads, strict=True)]
+    sides = [g if g is not None else array_ops.zeros_like(  # a new Switch: in a loop, as
+        control_flow_ops._switch(graph, *op.inputs)[k])  # TF, not a pushed dead value
+        for k, g in enumerate(grads)]
     (merged, _) = graph.create_op("Merge", sides, {"T": sides[0].dtype, "N": 2}, "cond_grad",
                                   [sides[0].dtype, "int32"], [op.inputs[0].shape, []]).outputs
     return [(0, merged)]
@@ -132,52 +134,12 @@ def _gather_grad(op, grad):
     return IndexedSlices(values, array_ops.reshape(indices, size), params_shape)
 
 
-class _WhileGrad:
-    """A loop's gradient being built (the ``_while_grad`` attr of its ``WhileGrad`` node):
-    the ops of the body's gradient, made in this context, and what the Session needs to run
-    them per iteration (``flow.client.session._while_grad_step``)."""
-
-    def __init__(self, frame):
-        self.frame = frame
-        self.ops = set()
-
-    def enter(self, name, op_type, inputs, control_inputs):
-        return inputs, control_inputs
-
-    def add_op(self, op):
-        self.ops.add(op)
-        op.attrs["_in_while_grad"] = self
-
-
-def _while_grad(graph, frame, exit_grads):
-    """``{tensor: gradient}`` for the values entering loop ``frame`` (its loop variables' initial
-    values and the outer values its body reads), from its exits' gradients."""
-    info = _WhileGrad(frame)
-    info.var_index = [i for i, t in enumerate(frame.idents) if t.dtype.is_floating]
-    info.captured = [t for outer, t in frame.captured.items()
-                     if outer is not t and t.dtype.is_floating]
-    with control_flow_ops._context(graph, info), graph.name_scope("while_grad"):
-        info.grad_ys = [graph.create_op(
-            "Placeholder", [], {"dtype": frame.idents[i].dtype, "shape": frame.idents[i].shape},
-            "grad_y", [frame.idents[i].dtype], [frame.idents[i].shape]).outputs[0]
-            for i in info.var_index]
-        ys = [frame.nexts[i].op.inputs[0] for i in info.var_index]
-        xs = [frame.idents[i] for i in info.var_index] + info.captured
-        info.body_grads = gradients(ys, xs, grad_ys=info.grad_ys, name="body",
-                                    _within=set(frame.body_ops)) if ys and xs else []
-    upstream = [g if g is not None else array_ops.zeros_like(e)
-                for e, g in zip(frame.exits, exit_grads, strict=True)]
-    outs = [frame.enters[i] for i in info.var_index] + info.captured
-    op = graph.create_op("WhileGrad", [*frame.exits, *upstream], {"_while_grad": info},
-                         "WhileGrad", [t.dtype for t in outs], [t.shape for t in outs])
-    return dict(zip(outs, op.outputs, strict=True))
-
-
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None,
               _within=None):
     """Symbolic d(sum of ys)/d(x) for each x in ``xs``; None for an unconnected x.
-    ``_within`` (a loop body's ops) limits the ops differentiated."""
+    ``_within`` (a loop) limits the ops differentiated to its body; an inner loop there, like
+    a loop at the top, gets a gradient loop (``flow.ops.while_grad``)."""
     ys = [_as_tensor(y) for y in (ys if isinstance(ys, list | tuple) else [ys])]
     xs = [_as_tensor(x) for x in (xs if isinstance(xs, list | tuple) else [xs])]
     if grad_ys is not None and not isinstance(grad_ys, list | tuple):
@@ -193,20 +155,27 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             pending.setdefault(y, []).append(convert_to_tensor(g, dtype=y.dtype))
         x_set = set(xs)
         between = _between(ys, xs)
+
+        def wanted(t):
+            return t.op in between or t in x_set
+
         done_frames = set()
         if _within is not None:
-            between &= _within
+            between &= set(_within.body_ops)
         for op in sorted(between, key=lambda o: o._id, reverse=True):
             if op in stops or op.type in _NO_GRADIENT:
                 continue
             frame = op.attrs.get("_frame")
-            if frame is not None and _within is None:  # a loop: one WhileGrad, made at the
-                exit_grads = [pending.get(t) for t in frame.exits]  # first of its ops met
-                if frame not in done_frames and frame.back_prop and any(exit_grads):
-                    done_frames.add(frame)
-                    with graph.name_scope(frame.frame_name.rsplit("/", 1)[-1] + "_grad"):
+            while frame is not None and frame.parent_frame is not _within:
+                frame = frame.parent_frame
+            if frame is not None and frame is not _within:  # a loop: its gradient loop,
+                exit_grads = [pending.get(t) for t in frame.exits]  # made at the first of
+                if frame not in done_frames and frame.back_prop and any(exit_grads):  # its
+                    done_frames.add(frame)  # ops met
+                    with graph.name_scope(frame.frame_name):
                         summed = [None if not g else _dense(_sum(g, graph)) for g in exit_grads]
-                        for t, g in _while_grad(graph, frame, summed).items():
+                        for t, g in while_grad(graph, frame, summed, wanted,
+                                               gradients).items():
                             pending.setdefault(t, []).append(g)
                 continue
             out_grads = [pending.get(t) for t in op.outputs]

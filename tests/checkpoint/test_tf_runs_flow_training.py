@@ -1,7 +1,9 @@
 """TensorFlow imports flow's training graphs and trains with them (golden files, SPEC §2).
 
 tests/data/tf_train/<kind>/ holds what flow wrote (`model.ckpt*`, the `.meta` with the
-training op: Adam, or plain SGD for the conv2d_transpose model; `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
+training op: Adam, or plain SGD for the conv2d_transpose model and the loop models (an LSTM
+and a loop-in-a-loop RNN written with tf.while_loop, whose gradients are gradient loops with
+stacks); `feed.npz`) and what TensorFlow 2.21 computed from it (`tf_after.npz`): it ran
 `import_meta_graph` on the `.meta`, restored the checkpoint and ran the `train_op` collection's
 op 3 times (tests/data/make_tf_training.py). Here flow must still export exactly that graph,
 node for node, and its own 3 steps must give TensorFlow's values.
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 
 import flow as tf
+from flow.framework.graph_import import UnsupportedOpError
 from tests.data.make_tf_training import KINDS, STEPS, build_for_saving, feed
 from writer.proto import meta_graph_pb2
 
@@ -61,3 +64,36 @@ def test_flow_training_steps_give_tensorflows_values(kind):
     assert sorted(got) == sorted(want.files)
     for name, value in got.items():
         np.testing.assert_allclose(value, want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_the_lstm_loop_and_its_gradient_are_in_tensorflows_control_flow_form():
+    nodes = committed_meta("lstm_loop").graph_def.node
+    ops = {n.op for n in nodes}
+    assert {"Enter", "Merge", "Switch", "LoopCond", "NextIteration", "Exit"} <= ops
+    assert {"StackV2", "StackPushV2", "StackPopV2"} <= ops
+    assert "WhileGrad" not in ops
+    frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}
+    assert frames == {"rnn/while", "gradients/rnn/while"}  # the loop and its gradient loop
+    by_name = {n.name: n for n in nodes}
+    pushes = [n for n in nodes if n.op == "StackPushV2"]
+    pops = [n for n in nodes if n.op == "StackPopV2"]
+    assert len(pushes) == len(pops) > 0
+    for n in pushes:  # pushed in the forward loop, popped in the gradient loop
+        assert by_name[n.input[0]].attr["frame_name"].s == b"rnn/while"
+    for n in pops:
+        assert by_name[n.input[0]].attr["frame_name"].s == b"gradients/rnn/while"
+
+
+def test_the_nested_loops_gradients_are_nested_gradient_loops():
+    nodes = committed_meta("nested").graph_def.node
+    frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}
+    assert frames == {"pairs", "pairs/rows", "gradients/pairs",
+                      "gradients/pairs/body/pairs/rows"}
+    ops = {n.op for n in nodes}
+    assert {"StackV2", "StackPushV2", "StackPopV2", "ControlTrigger", "LoopCond"} <= ops
+
+
+def test_flow_says_it_cannot_import_a_loop_graph_yet():
+    tf.reset_default_graph()
+    with pytest.raises(UnsupportedOpError, match="Enter .*while_loop frame"):
+        tf.train.import_meta_graph(str(DATA / "lstm_loop" / "model.ckpt.meta"))

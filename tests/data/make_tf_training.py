@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn", "deconv", "lstm", "nce")
+KINDS = ("mlp", "cnn", "deconv", "lstm", "nce", "lstm_loop", "nested")
 STEPS = 3
 
 
@@ -34,7 +34,8 @@ def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     if kind == "nce":  # word ids: 3 context words, the centre word to predict
         return rng.integers(0, 40, (16, 3)).astype(np.int32), rng.integers(0, 40, 16)
-    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (8, 6, 5)}[kind]
+    shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (8, 6, 5),
+             "lstm_loop": (4, 8, 8), "nested": (4, 8, 8)}[kind]
     return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
                                                             shape[0])
 
@@ -46,7 +47,9 @@ def build(tf, kind: str):
     a BasicLSTMCell run by static_rnn over 6 time steps (no while loop), its last output
     classified; or a CBOW word model: the mean of 3 looked-up embeddings scored by nce_loss
     (with accidental hits removed, a fixed noise sample) and a sampled softmax, trained with
-    Momentum, whose updates of the embedding and output rows are sparse."""
+    Momentum, whose updates of the embedding and output rows are sparse; or an LSTM
+    (`lstm_loop`) or a loop-in-a-loop RNN (`nested`) written as tf.while_loop over image
+    rows, trained with plain SGD."""
     x_val, _ = feed(kind)
     x = tf.placeholder(tf.int32 if kind == "nce" else tf.float32, [None, *x_val.shape[1:]],
                        name="x")
@@ -60,6 +63,10 @@ def build(tf, kind: str):
         cell = tf.nn.rnn_cell.BasicLSTMCell(12)
         outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
         h = outputs[-1]
+    elif kind == "lstm_loop":
+        h = _lstm(tf, x)
+    elif kind == "nested":
+        h = _nested_rnn(tf, x)
     elif kind == "mlp":
         for i, n in enumerate([32, 32]):
             w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
@@ -77,9 +84,62 @@ def build(tf, kind: str):
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=y, logits=tf.matmul(h, w) + b))
     step = tf.train.get_or_create_global_step()
-    train = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=step, name="train")
+    # the loops with plain SGD: the values it moves by are the gradients themselves
+    optimizer = tf.train.GradientDescentOptimizer(0.5) if kind in ("lstm_loop", "nested") else \
+        tf.train.AdamOptimizer(0.01)
+    train = optimizer.minimize(loss, global_step=step, name="train")
     tf.add_to_collection("train_op", train)
     return x, y, train
+
+
+def _lstm(tf, x, units=16):
+    """An LSTM written as a tf.while_loop over the rows of an 8x8 image (time steps), the
+    cell as BasicLSTMCell computes it (one kernel over [x_t, h], gates i, j, f, o, forget
+    bias 1); returns the last h."""
+    rows = tf.transpose(x, [1, 0, 2])
+    with tf.variable_scope("rnn/lstm_cell"):
+        kernel = tf.get_variable("kernel", [8 + units, 4 * units])
+        bias = tf.get_variable("bias", [4 * units], initializer=tf.zeros_initializer())
+
+    def body(t, c, h):
+        gates = tf.matmul(tf.concat([tf.gather(rows, t), h], 1), kernel) + bias
+        # the four gates as tf.split(gates, 4, 1) gives them; TensorFlow's SymbolicGradient of
+        # the Slice nodes flow makes a split of has no case for a size of -1
+        i, j, f, o = tf.unstack(tf.reshape(gates, [-1, 4, units]), axis=1)
+        c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+        return t + 1, c, tf.tanh(c) * tf.sigmoid(o)
+
+    zeros = tf.zeros([tf.shape(x)[0], units])
+    zeros.set_shape([None, units])
+    _, _, h = tf.while_loop(lambda t, c, h: t < 8, body, [tf.constant(0), zeros, zeros],
+                            name="rnn/while")
+    return h
+
+
+def _nested_rnn(tf, x, units=8):
+    """A tf.while_loop over the 4 pairs of rows of an 8x8 image whose body runs a
+    tf.while_loop over the 2 rows of the pair (a tanh RNN cell, with a tf.cond that halves
+    the state after the first row), then mixes the result with the pair's state."""
+    pairs = tf.reshape(tf.transpose(x, [1, 0, 2]), [4, 2, -1, 8])
+    w_x = tf.get_variable("rnn/w_x", [8, units])
+    w_h = tf.get_variable("rnn/w_h", [units, units])
+    b = tf.get_variable("rnn/b", [units], initializer=tf.zeros_initializer())
+
+    def pair_step(p, h):
+        rows = tf.gather(pairs, p)
+
+        def row_step(r, u):
+            u = tf.tanh(tf.matmul(tf.gather(rows, r), w_x) + tf.matmul(u, w_h) + b)
+            return r + 1, tf.cond(tf.equal(r, 0), lambda: u * 0.5, lambda: u)
+
+        _, inner = tf.while_loop(lambda r, u: r < 2, row_step, [tf.constant(0), h],
+                                 name="rows")
+        return p + 1, 0.7 * inner + 0.3 * h
+
+    h = tf.zeros([tf.shape(x)[0], units])
+    h.set_shape([None, units])
+    return tf.while_loop(lambda p, h: p < 4, pair_step, [tf.constant(0), h],
+                         name="pairs")[1]
 
 
 def _deconv(tf, z, y):

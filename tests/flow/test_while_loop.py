@@ -153,3 +153,111 @@ def test_a_loss_on_one_loop_variable_only_still_gets_its_gradient():
     (g,) = tf.gradients(y, x)  # y's Exit is not the loop's last node
     with tf.Session() as sess:
         assert sess.run(g, {x: 2.0}) == pytest.approx(3 * 2.0 ** 2)
+
+
+def _nested(x, w, with_cond):
+    """A loop whose body runs a loop (i + 1 times, reading the outer counter, a weight and
+    the outer loop variable), optionally with a tf.cond in the inner body."""
+
+    def outer(i, v):
+        def inner(j, u):
+            u2 = tf.sin(u * w) + u
+            if with_cond:
+                u2 = tf.cond(tf.equal(j % 2, 0), lambda: u2 * w, lambda: u2 - u * 0.5)
+            return j + 1, u2
+
+        _, v2 = tf.while_loop(lambda j, u: j < i + 1, inner, [tf.constant(0), v])
+        return i + 1, v2 * 0.9 + v * 0.1
+
+    return tf.while_loop(lambda i, v: i < 3, outer, [tf.constant(0), x])[1]
+
+
+def test_a_loop_inside_a_loop_body_runs():
+    x = tf.placeholder(tf.float64, [3], name="x")
+    out = _nested(x, tf.constant([0.5, -0.3, 0.8], tf.float64), False)
+    want = v = np.array([0.1, 0.2, 0.3])
+    for i in range(3):
+        for _ in range(i + 1):
+            want = np.sin(want * [0.5, -0.3, 0.8]) + want
+        want = v = want * 0.9 + v * 0.1
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(out, {x: [0.1, 0.2, 0.3]}), want)
+
+
+@pytest.mark.parametrize("with_cond", [False, True])
+def test_gradients_through_nested_loops_match_finite_differences(with_cond):
+    x = tf.placeholder(tf.float64, [3], name="x")
+    w = tf.placeholder(tf.float64, [3], name="w")
+    loss = tf.reduce_sum(tf.square(_nested(x, w, with_cond)))
+    gx, gw = tf.gradients(loss, [x, w])
+    feed = {x: np.array([0.1, 0.2, 0.3]), w: np.array([0.5, -0.3, 0.8])}
+    with tf.Session() as sess:
+        got_x, got_w = sess.run([gx, gw], feed)
+        for _ in range(2):  # the stacks start empty in every run
+            np.testing.assert_allclose(sess.run(gx, feed), got_x)
+        np.testing.assert_allclose(got_x, numeric_grad(sess, loss, x, feed[x], feed),
+                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got_w, numeric_grad(sess, loss, w, feed[w], feed),
+                                   rtol=1e-6, atol=1e-8)
+    nodes = tf.get_default_graph().as_graph_def().node
+    frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}
+    assert {"while", "while/while", "gradients/while",
+            "gradients/while/body/while/while"} <= frames
+
+
+def test_the_gradient_is_a_second_loop_reading_the_forward_values_from_stacks():
+    x = tf.placeholder(tf.float64, [2], name="x")
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.sin(v) * x),
+                         [tf.constant(0), x])
+    (g,) = tf.gradients(tf.reduce_sum(y), x)
+    nodes = tf.get_default_graph().as_graph_def().node
+    frames = {n.name: n.attr["frame_name"].s for n in nodes if n.op == "Enter"}
+    assert set(frames.values()) == {b"while", b"gradients/while"}
+    pushes = [n for n in nodes if n.op == "StackPushV2"]
+    pops = [n for n in nodes if n.op == "StackPopV2"]
+    assert pushes and len(pushes) == len(pops)
+    assert all(frames[n.input[0]] == b"while" for n in pushes)
+    assert all(frames[n.input[0]] == b"gradients/while" for n in pops)
+    assert "WhileGrad" not in {n.op for n in nodes}
+    with tf.Session() as sess:
+        for value in ([0.3, -0.7], [1.1, 0.4]):  # fresh stacks in every run
+            np.testing.assert_allclose(
+                sess.run(g, {x: value}),
+                numeric_grad(sess, tf.reduce_sum(y), x, np.array(value), {x: value}),
+                rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_loop_on_a_cond_branch_runs_only_when_taken_and_differentiates(taken):
+    x = tf.placeholder(tf.float64, [2], name="x")
+    w = tf.placeholder(tf.float64, [2], name="w")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+    out = tf.cond(pred, lambda: tf.while_loop(lambda i, v: i < 3, lambda i, v: (
+        i + 1, tf.sin(v) * w), [0, x])[1], lambda: x * 2.0)
+    loss = tf.reduce_sum(out * out)
+    gx, gw = tf.gradients(loss, [x, w])
+    feed = {x: np.array([0.3, -0.4]), w: np.array([1.2, 0.7]), pred: taken}
+    want = feed[x] * 2.0
+    if taken:
+        want = feed[x]
+        for _ in range(3):
+            want = np.sin(want) * feed[w]
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(out, feed), want)
+        got_x, got_w = sess.run([gx, gw], feed)
+        np.testing.assert_allclose(got_x, numeric_grad(sess, loss, x, feed[x], feed),
+                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got_w, numeric_grad(sess, loss, w, feed[w], feed),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_the_stack_rows_push_and_pop_last_first_and_say_when_empty():
+    from flow.kernels.table import OPS
+
+    stack = OPS["StackV2"].forward([np.int32(-1)], {"stack_name": "s", "elem_type": tf.float32})
+    for value in (np.ones(2), np.zeros(3)):
+        assert OPS["StackPushV2"].forward([stack, value], {}) is value
+    assert OPS["StackPopV2"].forward([stack], {}).shape == (3,)
+    assert OPS["StackPopV2"].forward([stack], {}).shape == (2,)
+    with pytest.raises(ValueError, match="Stack 's' is empty"):
+        OPS["StackPopV2"].forward([stack], {})
