@@ -36,8 +36,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-# This folder's board.py would shadow the board package: the repository root comes first.
+# This folder's board.py would shadow the board package: the repository root comes first, and
+# this folder (load.py and tbx_logdir.py, which board.py imports) last.
 sys.path[0:1] = [str(ROOT), str(ROOT / "tests" / "s3")]  # s3kit: the tests' SeaweedFS launcher
+sys.path.append(str(ROOT / "benchmarks"))
 import s3kit  # noqa: E402
 
 import writer  # noqa: E402
@@ -130,7 +132,7 @@ def figure_idle_poll(nruns: int) -> dict:
     loader.cycle()
     return {"keys": keys, "lists": calls.count("ListObjectsV2"), "gets": calls.count("GetObject"),
             "other": len(calls) - calls.count("ListObjectsV2") - calls.count("GetObject"),
-            "runs": len(loader.store.runs)}
+            "runs": len(loader.store.run_names())}
 
 
 def _wire_counter(events) -> list[int]:
@@ -257,6 +259,8 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="small shapes (a smoke run)")
     p.add_argument("--no_tensorboard", action="store_true",
                    help="skip TensorBoard's loader on the bucket (it takes minutes)")
+    p.add_argument("--skip_load", action="store_true",
+                   help="skip figure 1 (the load), e.g. to re-measure the others")
     p.add_argument("--tb_limit", type=float, default=900, metavar="SECONDS",
                    help="stop TensorBoard's load after this long and report a lower bound "
                         "of the ratio (default 900)")
@@ -270,8 +274,9 @@ def main() -> int:
         server.make_bucket(BUCKET)
         tmp = Path(os.environ.get("NUMBOARD_BENCH_TMP", tempfile.gettempdir())) / "numboard-s3"
         tmp.mkdir(parents=True, exist_ok=True)
-        load = progress("load", figure_load(tmp, shape, not args.no_tensorboard,
-                                            args.tb_limit))
+        load = {"disk": float("nan"), "s3": float("nan"), "tb": None} if args.skip_load \
+            else progress("load", figure_load(tmp, shape, not args.no_tensorboard,
+                                              args.tb_limit))
         idle = progress("idle poll", figure_idle_poll(idle_runs))
         upload = progress("upload", figure_upload(upload_mb))
         tbx = progress("tensorboardX upload", figure_tensorboardx(tbx_mb))
