@@ -16,8 +16,10 @@ For each server, one after the other in one run, on 127.0.0.1 free ports:
   (psutil), also as bytes per point above the same server on an empty logdir;
 - query: p50/p99 of a whole-series request (up to 10,000 points: numboard
   /api/scalars?max_points=10000, TensorBoard /data/plugin/scalars/scalars with
-  samples_per_plugin scalars=10000) at 1 client, and at 16 with wrk when installed
-  (apt-get install -y wrk), else 16 client threads;
+  samples_per_plugin scalars=10000) at 1 and at 16 clients with wrk when installed
+  (apt-get install -y wrk; a C client, so its own cost stays off the shared CPU), else
+  client threads; and at 1 client with Python's httpx (gzip accepted), whose own work on the
+  same cores (about 3 ms a request: gunzip, h11 parsing) is in that figure;
 - live during the load: a run written to while the server loads cold; seconds from flush()
   to the point being served, for points flushed after the run's first appearance;
 - live after the load: the same once loaded (median of 10); startup: to the first HTTP 200.
@@ -292,7 +294,8 @@ def latency_wrk(server: Server, clients: int, seconds: int, targets: list
         f.write(_WRK_SCRIPT % paths)
         script = f.name
     try:
-        out = subprocess.run([shutil.which("wrk"), "-t2", f"-c{clients}", f"-d{seconds}s",
+        out = subprocess.run([shutil.which("wrk"), f"-t{min(2, clients)}", f"-c{clients}",
+                              f"-d{seconds}s",
                               "--latency", "-s", script, server.base], capture_output=True,
                              text=True, timeout=seconds + 60, check=True).stdout
     finally:
@@ -373,7 +376,9 @@ def measure(server: Server, logdir: Path, args) -> dict:
             out["rss_peak"] = max(out["rss_peak"], out["rss"])
             targets = [(run_name(r, args.runs), f"tag{t:02d}") for r in range(args.runs)
                        for t in range(args.tags)]
-            out["q1"] = latency_threads(server, 1, 200, targets)
+            out["q1_httpx"] = latency_threads(server, 1, 200, targets)
+            out["q1"] = latency_wrk(server, 1, 5, targets) if shutil.which("wrk") \
+                else out["q1_httpx"]
             out["q16"] = latency_wrk(server, 16, 10, targets) if shutil.which("wrk") \
                 else latency_threads(server, 16, 800, targets)
             print(f"  queries done: {out['q1']}, {out['q16']}", flush=True)
@@ -422,6 +427,10 @@ def table(results: dict[str, dict]) -> str:
             ("peak RSS / RSS after load", lambda r: r["rss_peak"] / r["rss"], False),
             ("query p50, 1 client (ms)", lambda r: r["q1"][0], False),
             ("query p99, 1 client (ms)", lambda r: r["q1"][1], False),
+            ("query p50, 1 Python httpx client, gzip (ms; its own work included)",
+             lambda r: r["q1_httpx"][0], False),
+            ("query p99, 1 Python httpx client, gzip (ms; its own work included)",
+             lambda r: r["q1_httpx"][1], False),
             ("query p50, 16 clients (ms)", lambda r: r["q16"][0], False),
             ("query p99, 16 clients (ms)", lambda r: r["q16"][1], False),
             ("throughput, 16 clients (req/s)", lambda r: r["q16"][2], True),

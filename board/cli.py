@@ -248,7 +248,8 @@ def _serve(args, sock: socket.socket, banner: str) -> int:
         await task
 
     try:
-        asyncio.run(run())
+        with asyncio.Runner(loop_factory=http.loop_factory()) as runner:
+            runner.run(run())
     except KeyboardInterrupt:
         pass
     return 0

@@ -27,7 +27,19 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from writer.record import HEADER_SIZE, Decoded, RecordError, decode_records, frame_length
+import numpy as np
+
+from writer.record import (
+    HEADER_SIZE,
+    MAX_RECORD_BYTES,
+    Decoded,
+    Frames,
+    Record,
+    RecordError,
+    decode_records,
+    frame,
+    frame_length,
+)
 from writer.storage import ObjectInfo, Storage, StorageError, redact_url, storage_for
 
 SEAL_BYTES = 5 << 20  # S3's minimum size for a part joined on the server
@@ -183,9 +195,11 @@ class ObjectTail:
     local file does, so no point is served twice.
     """
 
-    def __init__(self, file_url: str, offset: int = 0):
+    def __init__(self, file_url: str, offset: int = 0, *,
+                 max_record_bytes: int = MAX_RECORD_BYTES):
         self.path = file_url
         self.offset = offset
+        self.max_record_bytes = max_record_bytes
         self.error: RecordError | None = None
         self.pieces: list[Piece] = []
         self._identity: str | None = None
@@ -193,9 +207,25 @@ class ObjectTail:
         self._storage = storage_for(file_url)
 
     def read(self) -> Decoded:
-        if self.error is not None:
-            return Decoded([], self.offset, 0, self.error)
-        records, bad_crc = [], 0
+        """The whole records after ``offset`` (see ``read_frames``), as ``Record`` objects."""
+        records: list[Record] = []
+        bad_crc = 0
+        for win in self.read_frames():
+            fr = win.frames
+            raw = win.buf.tobytes() if len(fr.starts) else b""
+            records.extend(Record(win.start + s - HEADER_SIZE, raw[s : s + n])
+                           for s, n in zip(fr.starts.tolist(), fr.lengths.tolist(), strict=True))
+            bad_crc += fr.bad_crc
+        return Decoded(records, self.offset, bad_crc, self.error)
+
+    def read_frames(self):
+        """Yield a ``writer.event_file.Window`` (numpy buffer and its frames, no Python object
+        per record) for each ranged GET of whole records after ``offset``, which advances as
+        windows are yielded. A failure before the first window raises ``StorageError``; after
+        it, the read just ends there (the next one retries)."""
+        from writer.event_file import Window  # event_file imports this module
+
+        yielded = False
         while self.error is None:
             piece = covering(self.pieces, self.offset)
             if piece is None:
@@ -208,38 +238,40 @@ class ObjectTail:
             try:
                 buf = self._storage.read(piece.url, start, min(piece.end, start + READ_BYTES))
             except StorageError as exc:
-                if exc.kind == "missing" or records:
+                if exc.kind == "missing" or yielded:
                     break  # merged and deleted since the listing (the next one shows it),
-                    # or the store failed after some records: return those, retry later
+                    # or the store failed after some records: keep those, retry later
                 raise
             if skip:
                 if buf[:skip] != self._fingerprint:
                     self._stop("was replaced by an object with other content")
                     break
                 buf = buf[skip:]
-            dec = self._decode(buf, piece)
-            records += dec.records
-            bad_crc += dec.bad_crc
-            used = dec.offset - self.offset
-            if used == 0 and dec.error is None:
+            arr, fr = self._frame(buf, piece)
+            used = fr.offset - self.offset
+            if used == 0 and fr.error is None:
                 break  # a record not yet whole
-            self._fingerprint = bytes(buf[max(0, used - _FINGERPRINT):used])
+            self._fingerprint = arr[max(0, used - _FINGERPRINT):used].tobytes()
             self._identity = piece.identity
-            self.offset = dec.offset
-            self.error = dec.error
-        return Decoded(records, self.offset, bad_crc, self.error)
+            window = Window(self.offset, arr, fr)
+            self.offset = fr.offset
+            self.error = fr.error
+            yielded = True
+            yield window
 
-    def _decode(self, buf: bytes, piece: Piece) -> Decoded:
-        dec = decode_records(buf, 0, base=self.offset)
-        if dec.offset == self.offset and dec.error is None and len(buf) >= HEADER_SIZE \
+    def _frame(self, buf: bytes, piece: Piece) -> tuple[np.ndarray, Frames]:
+        arr = np.frombuffer(buf, np.uint8)
+        fr = frame(arr, 0, base=self.offset, max_record_bytes=self.max_record_bytes)
+        if fr.offset == self.offset and fr.error is None and len(buf) >= HEADER_SIZE \
                 and len(buf) == READ_BYTES:
             # One frame bigger than a window: fetch it whole if the piece holds it.
-            total = frame_length(buf[:HEADER_SIZE], self.offset)
+            total = frame_length(buf[:HEADER_SIZE], self.offset,
+                                 max_record_bytes=self.max_record_bytes)
             if self.offset + total <= piece.end:
                 at = self.offset - piece.start
-                dec = decode_records(self._storage.read(piece.url, at, at + total), 0,
-                                     base=self.offset)
-        return dec
+                arr = np.frombuffer(self._storage.read(piece.url, at, at + total), np.uint8)
+                fr = frame(arr, 0, base=self.offset, max_record_bytes=self.max_record_bytes)
+        return arr, fr
 
     def _check_replaced(self, piece: Piece) -> int:
         """Bytes to re-fetch before ``offset`` to prove a changed single object only grew."""

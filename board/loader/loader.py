@@ -290,14 +290,17 @@ class Loader:
         self._refreshed = time.monotonic()
 
     def _submit_parallel(self, work) -> parallel.Prefetcher | None:
-        """Start decoding the never-read local files on threads (see parallel.py)."""
+        """Start decoding the never-read files (local, or objects) on threads (parallel.py)."""
         if not self.parallel:
             return None
-        fresh = [fs.path for _state, fs in work if fs.tail is None and self._pieces(fs) is None]
+        fresh = [fs.path for _state, fs in work if fs.tail is None]
         if not fresh:
             return None
+        pieces = {path: self._pieces(self._files[path]) for path in fresh}
         try:
-            return parallel.Prefetcher(fresh, self.max_record_bytes)
+            return parallel.Prefetcher(
+                fresh, self.max_record_bytes,
+                opener=lambda path: self._open_tail(path, pieces[path]))
         except RuntimeError as exc:  # no threads left
             log.warning("parallel decoding unavailable (%s); reading serially", exc)
             return None
@@ -314,12 +317,15 @@ class Loader:
             version = file_version_of(first.data, version)
         if (version or 0) < 2:  # legacy purge rules need every record: read here
             return self._read_file(state, fs)
-        try:
-            st = os.stat(fs.path)
-        except OSError:
-            return  # deleted meanwhile: the next walk or event forgets it
-        fs.key, fs.head = (st.st_dev, st.st_ino), read_head(fs.path)
-        fs.tail = parallel.tail_after(result, self.max_record_bytes)
+        if isinstance(result.tail, ObjectTail):  # objects: the decoding tail goes on
+            fs.tail, fs.size = result.tail, tuple(result.tail.pieces)
+        else:
+            try:
+                st = os.stat(fs.path)
+            except OSError:
+                return  # deleted meanwhile: the next walk or event forgets it
+            fs.key, fs.head = (st.st_dev, st.st_ino), read_head(fs.path)
+            fs.tail = parallel.tail_after(result, self.max_record_bytes)
         self._touch(fs)
         self._records_this_cycle += result.count
         if result.bad_crc:
@@ -327,7 +333,8 @@ class Loader:
         for part in result.parts:
             ingest_mixed(self.store, state, fs.path, part.fast, slow=part.slow)
         self._report_error(state, fs)
-        fs.size = result.offset
+        if not isinstance(fs.tail, ObjectTail):
+            fs.size = result.offset
 
     def _read_file(self, state: RunState, fs: FileState) -> None:
         pieces = self._pieces(fs)
@@ -351,36 +358,26 @@ class Loader:
         if fs.tail is not None and fs.tail.error is not None:
             return
         if fs.tail is None:
-            fs.tail = (RecordTail(fs.path, max_record_bytes=self.max_record_bytes)
-                       if pieces is None else ObjectTail(fs.path))
+            fs.tail = self._open_tail(fs.path, pieces)
         self._touch(fs)
-        if pieces is None:
-            try:
-                for win in fs.tail.read_frames():
-                    self._apply_window(state, fs, win)
-            except OSError as exc:
-                log.warning("run %r: cannot read %s (%s)", state.name, fs.path, exc)
-                return
-            fs.size = size
+        if pieces is not None:
+            fs.tail.pieces = pieces
+        try:
+            for win in fs.tail.read_frames():
+                self._apply_window(state, fs, win)
+        except OSError as exc:
+            log.warning("run %r: cannot read %s (%s)", state.name, redact_url(fs.path), exc)
             return
-        fs.tail.pieces = pieces
-        while True:
-            try:
-                decoded = fs.tail.read()
-            except OSError as exc:
-                log.warning("run %r: cannot read %s (%s)", state.name, redact_url(fs.path),
-                            exc)
-                return
-            records = decoded.records
-            self._records_this_cycle += len(records)
-            if decoded.bad_crc:
-                self._count_corrupt(state, fs, decoded.bad_crc)
-            for start in range(0, len(records), CHUNK_RECORDS):
-                ingest(self.store, state, fs.path, records[start:start + CHUNK_RECORDS])
-            self._report_error(state, fs)
-            if not records or fs.tail.error is not None:
-                break
+        self._report_error(state, fs)  # also one found before any window (a replaced object)
         fs.size = size
+
+    def _open_tail(self, path: str, pieces: list | None):
+        """A reader of the event file at `path`: a local file, or the objects `pieces`."""
+        if pieces is None:
+            return RecordTail(path, max_record_bytes=self.max_record_bytes)
+        tail = ObjectTail(path, max_record_bytes=self.max_record_bytes)
+        tail.pieces = pieces
+        return tail
 
     def _apply_window(self, state: RunState, fs: FileState, win) -> None:
         """Store one window of whole records read by this thread (see parallel.decode_window)."""

@@ -1,4 +1,5 @@
-"""Decode never-read event files on a few threads (the initial load of a logdir).
+"""Decode never-read event files (local files, or objects by ranged GETs) on a few threads
+(the initial load of a logdir).
 
 Reading, framing (writer.record.frame) and scalar decoding
 (writer.scalar_events.decode_scalar_events) are numpy passes over whole file windows, which
@@ -44,15 +45,19 @@ class FileResult(NamedTuple):
     error: RecordError | None  # a corrupt or oversized header: the file stops there
     count: int  # records read
     parts: list[Part]  # one per window, in file order
+    tail: object = None  # the reader that decoded it (an ObjectTail goes on from there)
 
 
 def decode_file(path: str, max_record_bytes: int = MAX_RECORD_BYTES,
-                stop: threading.Event | None = None, window: int | None = None) -> FileResult:
+                stop: threading.Event | None = None, window: int | None = None,
+                tail=None) -> FileResult:
     """Read every whole record of ``path`` and decode its plain scalars, a window at a time
-    (``window`` bytes: RecordTail's default)."""
+    (``window`` bytes: RecordTail's default). ``tail``: the reader to use (a RecordTail of
+    ``path`` by default; an ObjectTail for an event file on object storage)."""
     parts: list[Part] = []
     count = bad_crc = 0
-    tail = RecordTail(path, max_record_bytes=max_record_bytes)
+    if tail is None:
+        tail = RecordTail(path, max_record_bytes=max_record_bytes)
     try:
         for win in tail.read_frames(*([window] if window else [])):
             fr = win.frames
@@ -64,7 +69,7 @@ def decode_file(path: str, max_record_bytes: int = MAX_RECORD_BYTES,
                 break
     finally:
         tail.close()
-    return FileResult(path, tail.offset, bad_crc, tail.error, count, merge_parts(parts))
+    return FileResult(path, tail.offset, bad_crc, tail.error, count, merge_parts(parts), tail)
 
 
 def merge_parts(parts: list[Part], max_rows: int = MERGE_ROWS) -> list[Part]:
@@ -118,10 +123,12 @@ def tail_after(result: FileResult, max_record_bytes: int = MAX_RECORD_BYTES) -> 
 
 
 class Prefetcher:
-    """Decodes ``paths`` on ``WORKERS`` daemon threads, at most ``AHEAD`` ahead of ``take``."""
+    """Decodes ``paths`` on ``WORKERS`` daemon threads, at most ``AHEAD`` ahead of ``take``.
+    ``opener(path)`` makes each file's reader (default: a RecordTail of the local file)."""
 
     def __init__(self, paths: list[str], max_record_bytes: int = MAX_RECORD_BYTES,
-                 workers: int = WORKERS, ahead: int = AHEAD) -> None:
+                 workers: int = WORKERS, ahead: int = AHEAD, opener=None) -> None:
+        self._opener = opener
         self._todo = list(reversed(paths))
         self._paths = set(paths)
         self._futures: dict[str, Future] = {}
@@ -190,7 +197,8 @@ class Prefetcher:
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                result = decode_file(path, self._max_record_bytes, self._stop)
+                tail = self._opener(path) if self._opener is not None else None
+                result = decode_file(path, self._max_record_bytes, self._stop, tail=tail)
             except BaseException as exc:  # noqa: BLE001 - handed to the loader thread
                 future.set_exception(exc)
             else:

@@ -95,8 +95,11 @@ def test_same_files_on_disk_and_in_the_bucket_answer_identically(tmp_path, s3_pr
     local = _golden_logdir(tmp_path / "logs")
     _upload(local, s3_prefix)
     on_disk = _answers(Board(local).load())
-    in_bucket = _answers(Board(s3_prefix).load())
+    bucket = Board(s3_prefix).load()
+    in_bucket = _answers(bucket)
     assert len(on_disk["runs"]["runs"]) == 5
+    # Every run's one event file was fetched and decoded on the decode threads.
+    assert bucket.app.state.loader.decoded_in_parallel == 5
     assert any(k.startswith("image ") for k in on_disk) and any(k.startswith("graph ") for k in on_disk)
     assert in_bucket == on_disk
 
