@@ -32,7 +32,9 @@ PARAMS = {"/api/scalars": {"run": "train", "tag": "loss"},
           "/api/histograms": {"run": "train", "tag": "loss"},
           "/api/graph": {"run": "train"},
           "/api/text": {"run": "train", "tag": "loss"},
-          "/data/plugin/text/text": {"run": "train", "tag": "loss"}}
+          "/data/plugin/text/text": {"run": "train", "tag": "loss"},
+          "/api/graph/run_metadata": {"run": "train", "tag": "step1"},
+          "/data/plugin/graphs/run_metadata": {"run": "train", "tag": "step1"}}
 
 
 def wrong_tokens() -> dict[str, dict]:
@@ -115,7 +117,8 @@ def test_every_route_accepts_the_token(board):
     for path in all_paths(board):
         r = fetch(board, path, AUTH, PARAMS.get(path))
         if path in ("/no/such/page", "/index.html", "/api/image", "/api/images",
-                    "/api/histograms", "/api/graph", "/api/text", "/data/plugin/text/text"):
+                    "/api/histograms", "/api/graph", "/api/text", "/data/plugin/text/text",
+                    "/api/graph/run_metadata", "/data/plugin/graphs/run_metadata"):
             assert r.status_code in (200, 404), f"{path}: {r.status_code}"
         else:
             assert r.status_code == 200, f"{path}: {r.status_code} {r.content[:200]!r}"
