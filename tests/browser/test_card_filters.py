@@ -4,6 +4,7 @@ y range follow the tag filter and a zoom, in a real browser against the real boa
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import PageRecord
 from .helpers import TIMEOUT, card_selector, wait_card_drawn
@@ -114,11 +115,20 @@ def test_an_x_zoom_refits_the_outlier_free_y_range_to_what_it_shows(tools_board,
     # the bulk of what the zoom shows is in range, and the range is about that bulk
     assert lo <= quantile(shown, 0.05) and hi >= quantile(shown, 0.95)
     assert hi - lo < 2 * (shown[-1] - shown[0]) < (before[1] - before[0]) / 2
-    page.dblclick(card_selector("loss/train") + " .plot .nsewdrag")  # zoom out: the first fit
-    page.wait_for_function(
-        """([sel, hi]) => Math.abs(
-            document.querySelector(sel + ' .plot')._fullLayout.yaxis.range[1] - hi) < 1e-9""",
-        arg=[card_selector("loss/train"), before[1]], timeout=TIMEOUT)
+    # zoom out with a double-click: the first fit again. plotly tells a double-click from two
+    # clicks by the time between them as its handlers see it, which a loaded machine can
+    # stretch past its 300 ms: a double-click that came out as two clicks is made again.
+    back = """([sel, hi]) => Math.abs(
+        document.querySelector(sel + ' .plot')._fullLayout.yaxis.range[1] - hi) < 1e-9"""
+    for attempt in range(3):
+        page.dblclick(card_selector("loss/train") + " .plot .nsewdrag")
+        try:
+            page.wait_for_function(back, arg=[card_selector("loss/train"), before[1]],
+                                   timeout=TIMEOUT // 3)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
     record.assert_clean()
 
 
