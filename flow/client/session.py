@@ -67,7 +67,7 @@ def keep_freed_memory(trim_bytes: int = 512 << 20) -> bool:
 
 
 class _Plan:
-    __slots__ = ("steps", "ops", "out_slots", "template", "feed_slots", "fetch_slots", "copy")
+    __slots__ = ("steps", "ops", "template", "feed_slots", "fetch_slots", "copy", "log")
 
 
 def _fetch_element(graph: Graph, fetch):
@@ -208,7 +208,21 @@ def _top_frame(frame):
     return frame
 
 
-def _frame_steps(frame, ops, build, slot):
+def _timed(step, op, outs, log):
+    """The step of a traced run: ``step``, with its op's execution logged in the list in slot
+    ``log``: its start and end (``time.time_ns``) and the values of slots ``outs`` (0: none)."""
+    clock, describe = time.time_ns, tracing.describe
+
+    def timed(v):
+        start = clock()
+        step(v)
+        end = clock()
+        v[log].append((op, start, end, describe([v[o] if o else None for o in outs])))
+
+    return timed
+
+
+def _frame_steps(frame, ops, build, slot, log=0):
     """The steps of ``ops`` (a part of loop ``frame``): one per op of this frame, one per
     inner loop (run where its last op was built), none for the loop's own bookkeeping."""
     steps = []
@@ -219,18 +233,21 @@ def _frame_steps(frame, ops, build, slot):
         else:
             while inner.parent_frame is not frame:
                 inner = inner.parent_frame
-            step = _frame_step(inner, build, slot) if op is inner.anchor else None
+            step = _frame_step(inner, build, slot, log) if op is inner.anchor else None
         if step is not None:
             steps.append(step)
     return steps
 
 
-def _frame_step(frame, build, slot):
+def _frame_step(frame, build, slot, log=0):
     """One step that runs a ``tf.while_loop`` frame: the loop variables enter, then cond and
     body run while the predicate holds, then they exit. What a gradient needs from each
-    iteration the body pushes on stacks (``flow.ops.while_grad``)."""
-    cond_steps = _frame_steps(frame, frame.cond_ops, build, slot)
-    body_steps = _frame_steps(frame, frame.body_ops, build, slot)
+    iteration the body pushes on stacks (``flow.ops.while_grad``). In a traced run (``log``,
+    the slot of the run's log) the loop's own ops are logged too: :func:`_traced_loop`."""
+    cond_steps = _frame_steps(frame, frame.cond_ops, build, slot, log)
+    body_steps = _frame_steps(frame, frame.body_ops, build, slot, log)
+    if log:
+        return _traced_loop(frame, cond_steps, body_steps, slot, log)
     enter_s = [slot(t) for t in frame.enters]
     merge_s = [slot(t) for t in frame.merges]
     ident_s = [slot(t) for t in frame.idents]
@@ -258,6 +275,76 @@ def _frame_step(frame, build, slot):
             v[s] = x
 
     return run_loop
+
+
+def _traced_loop(frame, cond_steps, body_steps, slot, log):
+    """``run_loop`` of :func:`_frame_step` in a traced run: the same slot moves, one at a time,
+    each logged as the execution of the loop op it stands for (``Merge``, ``LoopCond``,
+    ``Switch``, ``Identity``, ``NextIteration``, ``Exit``), in TensorFlow's order."""
+    clock, describe = time.time_ns, tracing.describe
+    enter_s = [slot(t) for t in frame.enters]
+    merges = [(t.op, slot(t)) for t in frame.merges]
+    loop_cond = frame.switches[0][0].op.inputs[1]
+    loop_cond_op, loop_cond_s, pred_s = loop_cond.op, slot(loop_cond), slot(frame.pred)
+    switches = [(f.op, slot(f), slot(t)) for f, t in frame.switches]
+    idents = [(t.op, slot(t), slot(t.op.inputs[0])) for t in frame.idents
+              if t.op.type == "Identity"]  # else the Switch's output is the body's view
+    nexts = [(t.op, slot(t.op.inputs[0])) for t in frame.nexts]
+    exits = [(t.op, slot(t)) for t in frame.exits]
+    from_enter, from_next = np.int32(0), np.int32(1)  # a Merge's value_index
+
+    def run_loop(v):
+        trace = v[log]
+        current = [v[s] for s in enter_s]
+        if any(x is DEAD for x in current):  # on a tf.cond branch that is not taken
+            current = [DEAD] * len(exits)
+        index, ended = from_enter, False
+        while current and current[0] is not DEAD:
+            for (op, s), x in zip(merges, current, strict=True):
+                start = clock()
+                v[s] = x
+                trace.append((op, start, clock(), describe((x, index))))
+            index = from_next
+            for step in cond_steps:
+                step(v)
+            start = clock()
+            go = v[loop_cond_s] = v[pred_s]
+            trace.append((loop_cond_op, start, clock(), describe((go,))))
+            if not go:
+                ended = True
+                break
+            for (op, _, s), x in zip(switches, current, strict=True):
+                start = clock()
+                v[s] = x
+                trace.append((op, start, clock(), describe((DEAD, x))))
+            for op, s, src in idents:
+                start = clock()
+                x = v[s] = v[src]
+                trace.append((op, start, clock(), describe((x,))))
+            for step in body_steps:
+                step(v)
+            current = []
+            for op, s in nexts:
+                start = clock()
+                current.append(v[s])
+                trace.append((op, start, clock(), describe(current[-1:])))
+        if ended:
+            for (op, s, _), x in zip(switches, current, strict=True):
+                start = clock()
+                v[s] = x
+                trace.append((op, start, clock(), describe((x, DEAD))))
+        for (op, s), x in zip(exits, current, strict=True):
+            start = clock()
+            v[s] = x
+            trace.append((op, start, clock(), describe((x,))))
+
+    return run_loop
+
+
+def _bare_push(op, flat) -> bool:
+    """A ``StackPushV2`` whose output nobody reads (as a gradient loop's are)."""
+    return op.type == "StackPushV2" and not op.outputs[0]._consumers and all(
+        f is not op.outputs[0] for f in flat)
 
 
 def _run_order(ops, fed):
@@ -334,28 +421,22 @@ class BaseSession:
         feed_keys, feed_values = (), ()
         if feed_dict:
             feed_keys, feed_values = self._feeds(feed_dict)
-        key = (flat, feed_keys)
-        plan = self._plans.get(key)
+        key = (flat, feed_keys, True) if traced else (flat, feed_keys)  # a traced run: its
+        plan = self._plans.get(key)  # own plan, whose steps log themselves
         if plan is None:
             if not graph._ops:
                 raise RuntimeError("The Session graph is empty.  Add operations to the graph "
                                    "before calling run().")
-            plan = self._plans[key] = self._compile(flat, feed_keys)
+            plan = self._plans[key] = self._compile(flat, feed_keys, traced)
         vals = plan.template.copy()
         for slot, value in zip(plan.feed_slots, feed_values, strict=True):
             vals[slot] = value
+        if traced:
+            vals[plan.log] = log = []
         i = -1
-        stats = []
         try:
-            if traced:
-                for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
-                    start = time.time_ns()
-                    step(vals)
-                    stats.append(tracing.node_stats(plan.ops[i], start, time.time_ns(), [
-                        vals[s] if s else None for s in plan.out_slots[i]]))
-            else:
-                for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
-                    step(vals)
+            for i, step in enumerate(plan.steps):  # noqa: B007 - i names the failing op
+                step(vals)
         except errors.OpError:
             raise
         except Exception as e:
@@ -363,7 +444,7 @@ class BaseSession:
             raise errors.InvalidArgumentError(
                 None, op, f"{e}\n\t [[{{{{node {op.name}}}}} = {op.type}]]") from e
         if traced:
-            tracing.record(run_metadata, stats)
+            tracing.record(run_metadata, log)
         results = []
         for k, (slot, copy) in enumerate(zip(plan.fetch_slots, plan.copy, strict=True)):
             r = None if slot < 0 else vals[slot]
@@ -415,7 +496,7 @@ class BaseSession:
             values.append(value)
         return tuple(keys), values
 
-    def _compile(self, flat, feed_keys) -> _Plan:
+    def _compile(self, flat, feed_keys, traced=False) -> _Plan:
         fed = set(feed_keys)
         needed, stack = set(), []
         for f in flat:
@@ -450,11 +531,12 @@ class BaseSession:
             return slots[t]
 
         plan = _Plan()
-        plan.steps, plan.ops, plan.out_slots, consts = [], [], [], {}
+        plan.steps, plan.ops, consts = [], [], {}
+        plan.log = slot(("trace log",)) if traced else 0  # a traced run's executions
         dead = _maybe_dead(ops, fed)
         markers = {op: len(slots) + 1 + i for i, op in enumerate(dead)}
         slots.update({("ran", op): m for op, m in markers.items()})
-        def build(op):
+        def build_op(op):
             """The step of one op (None for a Const or NoOp the template holds)."""
             row = STATEFUL.get(op.type)
             refs = row.ref_inputs if row else ()
@@ -476,23 +558,31 @@ class BaseSession:
                 return None
             if op.type == "NoOp":
                 return None
-            if op.type == "StackPushV2" and not op.outputs[0]._consumers and all(
-                    f is not op.outputs[0] for f in flat):  # once per value and iteration:
-                return _push_step(*ins)  # the list's own append, no kernel call
+            if _bare_push(op, flat):  # once per value and iteration: the list's own append,
+                return _push_step(*ins)  # no kernel call
             if op.type == "StackPopV2":
                 return _pop_step(ins[0], outs[0])
             fn, attrs = self._kernel(op, row)
             return _step(fn, attrs, ins, outs)
 
+        def build_traced(op):
+            """The step of one op that logs its execution (its output: a bare push's value)."""
+            step = build_op(op)
+            if step is None:
+                return None
+            outs = [slot(op.inputs[1])] if _bare_push(op, flat) else [
+                0 if t in fed else slot(t) for t in op.outputs]
+            return _timed(step, op, outs, plan.log)
+
+        build = build_traced if traced else build_op
         for unit in units:
             if isinstance(unit, Operation):
                 op, step = unit, build(unit)
             else:  # a loop: one step, named by its last Exit
-                op, step = unit.anchor, _frame_step(unit, build, slot)
+                op, step = unit.anchor, _frame_step(unit, build, slot, plan.log)
             if step is not None:
                 plan.steps.append(step)
                 plan.ops.append(op)
-                plan.out_slots.append([0 if t in fed else slot(t) for t in op.outputs])
         plan.fetch_slots = [-1 if isinstance(f, Operation) else slot(f) for f in flat]
         plan.template = [None] * (len(slots) + 1)
         for s, value in consts.items():

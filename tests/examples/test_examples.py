@@ -158,9 +158,21 @@ def test_lstm_digits_learns_and_its_traced_step_is_served(client, demo):
     traced = get(client, "/api/graph/run_metadata", run="lstm_digits",
                  tag=f"step{trace}").json()
     assert traced["step"] == trace and traced["total_micros"] > 0
-    names = {n["name"] for n in traced["nodes"]}
-    assert any(n.startswith("rnn/") for n in names) and "cross_entropy/Mean" in names
-    assert any(n.startswith("Adam/update_rnn/basic_lstm_cell/kernel") for n in names)
+    nodes = {n["name"]: n for n in traced["nodes"]}
+    assert "cross_entropy/Mean" in nodes
+    assert any(n.startswith("Adam/update_rnn/basic_lstm_cell/kernel") for n in nodes)
+    # the LSTM cell's ops inside the dynamic_rnn loop, timed once per time step (8 rows),
+    # as the ops of its gradient loop
+    cell = {name: n for name, n in nodes.items() if name.startswith("rnn/while/basic_lstm_cell/")}
+    assert {f"rnn/while/basic_lstm_cell/{op}" for op in ("MatMul", "BiasAdd", "split", "Sigmoid",
+                                                         "Tanh", "mul", "add")} <= set(cell)
+    for name in ("MatMul", "Sigmoid", "mul_2"):
+        op = cell[f"rnn/while/basic_lstm_cell/{name}"]
+        assert op["executions"] == 8 and op["compute_micros"] > 0 and op["memory_bytes"] > 0
+    grads = [n for name, n in nodes.items()
+             if name.startswith("gradients/") and "/rnn/while/" in name
+             and name.endswith("MatMul_grad/MatMulGrad")]
+    assert grads and all(n["executions"] == 8 for n in grads)
 
 
 def test_cnn_train_and_validation_runs(client):
