@@ -13,7 +13,8 @@ it. ``Slice`` gets TF's Python gradient (a ``Pad``: TF's C++ ``SliceGrad`` mis-p
 -1). The gradient of a ``Gather``/``GatherV2`` (axis 0) with respect to its params is an
 ``IndexedSlices`` of the rows gathered, as TF's ``_GatherV2Grad``: ``Identity`` passes it on
 (to the variable), several are concatenated, and an op that needs a dense gradient gets it
-made dense (``tf.convert_to_tensor``).
+made dense (``tf.convert_to_tensor``). The TensorArray ops get TF's Python gradients
+(``flow.ops.tensor_array_grad``): ops on gradient arrays, not ``SymbolicGradient`` nodes.
 An ``x`` not connected to any ``y`` gets ``None`` (TF 1.x, ``tf1-semantics.md`` §5.1).
 """
 
@@ -24,6 +25,7 @@ from flow.framework.graph import Tensor
 from flow.kernels.table import OPS, STATEFUL
 from flow.ops import array_ops, control_flow_ops, math_ops
 from flow.ops.indexed_slices import IndexedSlices
+from flow.ops.tensor_array_grad import GRADIENTS as TENSOR_ARRAY_GRADIENTS
 from flow.ops.while_grad import while_grad
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
@@ -209,6 +211,11 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 if op.type in _CONTROL_FLOW:
                     for i, g in _CONTROL_FLOW[op.type](graph, op, summed):
                         pending.setdefault(op.inputs[i], []).append(g)
+                    continue
+                if op.type in TENSOR_ARRAY_GRADIENTS:
+                    for i, g in TENSOR_ARRAY_GRADIENTS[op.type](op, summed):
+                        if i in targets:
+                            pending.setdefault(op.inputs[i], []).append(g)
                     continue
                 if op.type in STATEFUL or op.type not in OPS or OPS[op.type].grad is None:
                     continue
