@@ -7,6 +7,7 @@ these ops; a gradient array adds up the writes to one index.
 
 from __future__ import annotations
 
+from flow.ops import array_ops
 from flow.ops.tensor_array_ops import TensorArray
 
 
@@ -32,9 +33,17 @@ def _read_grad(op, grads):
     return [(2, g.write(op.inputs[1], grad).flow)]
 
 
+def _barrier(op, flow):
+    """``flow`` once the forward write ``op`` is done (TF's ``write_barrier``)."""
+    flow_out = array_ops.identity(op.outputs[0], name="flow_out")
+    with op.graph.control_dependencies([flow_out]):
+        return array_ops.identity(flow, name="write_barrier")
+
+
 def _write_grad(op, grads):
-    flow = grads[0]
-    g = _grad_array(op, "T", flow, _grad_source(flow))
+    source = _grad_source(grads[0])
+    flow = _barrier(op, grads[0])
+    g = _grad_array(op, "T", flow, source)
     grad = g.read(op.inputs[1])
     grad.set_shape(op.inputs[2].shape)
     return [(2, grad), (3, flow)]
@@ -47,8 +56,9 @@ def _gather_grad(op, grads):
 
 
 def _scatter_grad(op, grads):
-    flow = grads[0]
-    g = _grad_array(op, "T", flow, _grad_source(flow))
+    source = _grad_source(grads[0])
+    flow = _barrier(op, grads[0])
+    g = _grad_array(op, "T", flow, source)
     grad = g.gather(op.inputs[1])
     grad.set_shape(op.inputs[2].shape)
     return [(2, grad), (3, flow)]

@@ -40,14 +40,14 @@ class TensorArray:
             raise ValueError("Size must be provided if handle is not provided; pass "
                              "size=N (and dynamic_size=True to let it grow).")
         graph = get_default_graph()
-        with graph.name_scope(name or "TensorArray"):
+        with graph.name_scope(name or "TensorArray") as scope:  # the op is named the scope
             self._handle, self._flow = apply_op("TensorArrayV3", [convert_to_tensor(
                 size, dtypes.int32)], {
                 "dtype": self._dtype, "element_shape": self._element_shape,
                 "dynamic_size": self._dynamic_size,
                 "clear_after_read": True if clear_after_read is None else clear_after_read,
                 "identical_element_shapes": bool(infer_shape),
-                "tensor_array_name": tensor_array_name or ""}, "TensorArrayV3")
+                "tensor_array_name": tensor_array_name or ""}, scope)
 
     flow = property(lambda self: self._flow)
     handle = property(lambda self: self._handle)
