@@ -5,7 +5,7 @@ return a new flow. The flow is a dummy scalar that only orders the ops, as in Te
 
 The handle's value is the array itself (an :class:`_Array`, made anew each time
 ``TensorArrayV3`` runs, so each run has its own): rows written once per index ("Could not
-write to TensorArray index ..."). ``TensorArrayGradV3(handle, flow_in)`` gives the gradient
+write to TensorArray index ..."), and with ``clear_after_read`` (the default) read once. ``TensorArrayGradV3(handle, flow_in)`` gives the gradient
 array of a forward array for one ``tf.gradients`` call (its ``source``): made at the first
 call, the same one after; its writes to an index add up (TF's ``multiple_writes_aggregate``),
 and its unwritten rows read as zeros. The gradients themselves are graph ops
@@ -20,19 +20,21 @@ from flow.core.dtypes import resource
 from flow.kernels.table import OpDef, np_dtype, register
 
 _FLOW = np.float32(0.0)
+_CLEARED = object()  # a row read from an array with clear_after_read (TF's cleared tensor)
 
 
 class _Array:
     """A ``TensorArrayV3`` resource: its rows (None until written) and the arrays of its
     gradients by source."""
 
-    __slots__ = ("rows", "dtype", "element_shape", "identical", "dynamic", "aggregate",
-                 "grads", "name")
+    __slots__ = ("rows", "dtype", "element_shape", "identical", "dynamic", "clear",
+                 "aggregate", "grads", "name")
 
-    def __init__(self, size, dtype, element_shape, identical, dynamic, name, aggregate=False):
+    def __init__(self, size, dtype, element_shape, identical, dynamic, clear, name,
+                 aggregate=False):
         self.rows = [None] * size
         self.dtype, self.element_shape, self.identical = dtype, element_shape, identical
-        self.dynamic, self.aggregate, self.name = dynamic, aggregate, name
+        self.dynamic, self.clear, self.aggregate, self.name = dynamic, clear, aggregate, name
         self.grads = {}
 
     def write(self, i, value):
@@ -55,6 +57,9 @@ class _Array:
                              f"incompatible with the TensorArray's element shape: "
                              f"{list(self.element_shape)}.")
         old = rows[i]
+        if old is _CLEARED:
+            raise ValueError(f"TensorArray {self.name}: Could not write to TensorArray index "
+                             f"{i} because it has already been read and cleared.")
         if old is None:
             rows[i] = value
         elif self.aggregate:
@@ -71,7 +76,13 @@ class _Array:
             raise ValueError(f"TensorArray {self.name}: Tried to read from index {i} but "
                              f"array size is: {len(rows)}")
         value = rows[i]
+        if value is _CLEARED:
+            raise ValueError(f"TensorArray {self.name}: Could not read index {i} twice "
+                             f"because it was cleared after a previous read (perhaps try "
+                             f"setting clear_after_read = false?).")
         if value is not None:
+            if self.clear:
+                rows[i] = _CLEARED
             return value
         shape = self.element_shape
         if shape is None:
@@ -91,6 +102,7 @@ def _create(inputs, attrs):
     array = _Array(int(inputs[0]), np_dtype(attrs["dtype"]),
                    _shape_attr(attrs.get("element_shape")),
                    bool(attrs.get("identical_element_shapes")), bool(attrs.get("dynamic_size")),
+                   attrs.get("clear_after_read", True),
                    attrs.get("tensor_array_name") or "")
     return array, _FLOW
 
@@ -103,7 +115,7 @@ def _grad(inputs, attrs):
     if g is None:
         shape = forward.element_shape or next(
             (r.shape for r in forward.rows if r is not None), None)
-        g = _Array(len(forward.rows), forward.dtype, shape, True, False,
+        g = _Array(len(forward.rows), forward.dtype, shape, True, False, forward.clear,
                    f"{forward.name}@{source}", aggregate=True)
         forward.grads[source] = g
     return g, _FLOW

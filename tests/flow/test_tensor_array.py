@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
 
 
 def test_write_read_stack_and_size():
-    ta = tf.TensorArray(tf.float32, size=3)
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=False)  # read more than once
     ta = ta.write(0, [1.0, 2.0]).write(2, [5.0, 6.0]).write(1, tf.constant([3.0, 4.0]))
     assert ta.element_shape.as_list() == [2]
     stacked = ta.stack()
@@ -99,9 +99,19 @@ def test_an_index_is_written_once_as_in_tensorflow():
         np.testing.assert_array_equal(sess.run(ta.stack()), [[0.0], [1.0], [0.0]])
 
 
+def test_a_read_clears_its_row_unless_clear_after_read_is_false():
+    ta = tf.TensorArray(tf.float32, size=2).unstack([[1.0], [2.0]])
+    kept = tf.TensorArray(tf.float32, size=2, clear_after_read=False).unstack([[1.0], [2.0]])
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="Could not read index 0 twice"):
+            sess.run([ta.read(0), ta.stack()])
+        np.testing.assert_array_equal(sess.run(ta.read(1)), [2.0])  # a new array each run
+        np.testing.assert_array_equal(sess.run([kept.read(1), kept.stack()])[1], [[1], [2]])
+
+
 def test_gradients_of_stack_gather_with_repeats_through_gradient_arrays():
     x = tf.placeholder(tf.float64, [3, 2], name="x")
-    ta = tf.TensorArray(tf.float64, size=3).unstack(x)
+    ta = tf.TensorArray(tf.float64, size=3, clear_after_read=False).unstack(x)
     loss = tf.reduce_sum(ta.stack() * [[1.0], [2.0], [3.0]]) + tf.reduce_sum(
         ta.gather([2, 2, 0]) * 10.0)
     (gx,) = tf.gradients(loss, [x])
