@@ -129,3 +129,17 @@ def test_gradients_of_stack_gather_with_repeats_through_gradient_arrays():
     assert {op.inputs[0] for op in grads} == {ta.handle}
     write = [op for op in ops if op.type == "TensorArrayScatterV3"][0]
     assert [t.dtype.name for t in write.inputs] == ["resource", "int32", "float64", "float32"]
+
+
+def test_each_gradients_call_has_its_own_gradient_array():
+    x = tf.placeholder(tf.float64, [3, 2], name="x")
+    stacked = tf.TensorArray(tf.float64, size=3).unstack(x).stack()
+    (g2,) = tf.gradients(tf.reduce_sum(stacked * 2.0), [x])
+    (g3,) = tf.gradients(tf.reduce_sum(stacked * 3.0), [x])
+    sources = {op.attrs["source"] for op in tf.get_default_graph().get_operations()
+               if op.type == "TensorArrayGradV3"}
+    assert sources == {"gradients", "gradients_1"}
+    with tf.Session() as sess:  # run together, neither adds into the other's array
+        got2, got3 = sess.run([g2, g3], {x: np.ones((3, 2))})
+    np.testing.assert_array_equal(got2, np.full((3, 2), 2.0))
+    np.testing.assert_array_equal(got3, np.full((3, 2), 3.0))
