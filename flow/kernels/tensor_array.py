@@ -1,232 +1,202 @@
-"""TensorArray rows of the op table (TF 1.15 ``TensorArrayV3`` and friends): pure numpy.
+"""TensorArray rows of the op table (TF 1.15 ``TensorArrayV3`` and friends), in TensorFlow's
+form: ``TensorArrayV3`` outputs a ``resource`` handle and a float *flow*; the other ops take
+the handle and a flow (``TensorArrayWriteV3(handle, index, value, flow_in)`` ...) and writes
+return a new flow. The flow is a dummy scalar that only orders the ops, as in TensorFlow.
 
-A TensorArray's value is its *flow* tensor, which here carries the whole array densely:
-an ndarray ``[size, *element_shape]`` (``[size]`` until the first write fixes the element
-shape).
-
-As in TensorFlow, where every flow of one TensorArray names the same resource, ``Write`` and
-``Scatter`` write their rows into the array in place when these kernels made it (the array of
-``TensorArrayV3``, or one grown from it), so a loop of ``n`` writes costs ``n`` rows, not ``n``
-copies of the array. Such an array's index is written once, as TF requires ("Could not write
-to TensorArray index ..."), so its gradients are TF's: a write's gradient reads its row from
-the flow's gradient and passes the flow's gradient through unchanged (the row held no earlier
-value), a read's puts its row into zeros, a gather's scatters back. An array from anywhere
-else (a feed, a constant) is treated as a value: a write returns a new array with the row
-replaced, and its gradient takes that row out of the flow's gradient.
+The handle's value is the array itself (an :class:`_Array`, made anew each time
+``TensorArrayV3`` runs, so each run has its own): rows written once per index ("Could not
+write to TensorArray index ..."), and with ``clear_after_read`` (the default) read once. ``TensorArrayGradV3(handle, flow_in)`` gives the gradient
+array of a forward array for one ``tf.gradients`` call (its ``source``): made at the first
+call, the same one after; its writes to an index add up (TF's ``multiple_writes_aggregate``),
+and its unwritten rows read as zeros. The gradients themselves are graph ops
+(``flow.ops.tensor_array_grad``), as TensorFlow's ``tensor_array_grad.py`` builds them.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
-from flow.kernels.common import const_input
+from flow.core.dtypes import resource
 from flow.kernels.table import OpDef, np_dtype, register
 
-# id(array) -> (weak reference, written-rows mask) of the arrays these kernels made
-_OWNED: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+_FLOW = np.float32(0.0)
+_CLEARED = object()  # a row read from an array with clear_after_read (TF's cleared tensor)
 
 
-def _own(array, written):
-    key = id(array)
-    _OWNED[key] = (weakref.ref(array, lambda _, k=key: _OWNED.pop(k, None)), written)
-    return array
+class _Array:
+    """A ``TensorArrayV3`` resource: its rows (None until written) and the arrays of its
+    gradients by source."""
+
+    __slots__ = ("rows", "dtype", "element_shape", "identical", "dynamic", "clear",
+                 "aggregate", "grads", "name")
+
+    def __init__(self, size, dtype, element_shape, identical, dynamic, clear, name,
+                 aggregate=False):
+        self.rows = [None] * size
+        self.dtype, self.element_shape, self.identical = dtype, element_shape, identical
+        self.dynamic, self.clear, self.aggregate, self.name = dynamic, clear, aggregate, name
+        self.grads = {}
+
+    def write(self, i, value):
+        rows = self.rows
+        if i < 0:
+            raise ValueError(f"TensorArray {self.name}: Tried to write to index {i} but an "
+                             f"index must be >= 0.")
+        if i >= len(rows):
+            if not self.dynamic:
+                raise ValueError(f"TensorArray {self.name}: Tried to write to index {i} but "
+                                 f"array is not resizeable and size is: {len(rows)}; create "
+                                 f"the TensorArray with dynamic_size=True or a larger size.")
+            rows.extend([None] * (i + 1 - len(rows)))
+        if self.element_shape is None:
+            if self.identical:  # the first write fixes the element shape (TF)
+                self.element_shape = value.shape
+        elif value.shape != self.element_shape:
+            raise ValueError(f"TensorArray {self.name}: Could not write to TensorArray index "
+                             f"{i} because the value shape is {list(value.shape)} which is "
+                             f"incompatible with the TensorArray's element shape: "
+                             f"{list(self.element_shape)}.")
+        old = rows[i]
+        if old is _CLEARED:
+            raise ValueError(f"TensorArray {self.name}: Could not write to TensorArray index "
+                             f"{i} because it has already been read and cleared.")
+        if old is None:
+            rows[i] = value
+        elif self.aggregate:
+            rows[i] = old + value
+        else:
+            raise ValueError(f"TensorArray {self.name}: Could not write to TensorArray index "
+                             f"{i} because it has already been written to; a TensorArray "
+                             f"index is written once (use a new TensorArray, or tf.Variable "
+                             f"for a buffer that changes).")
+
+    def read(self, i):
+        rows = self.rows
+        if not 0 <= i < len(rows):
+            raise ValueError(f"TensorArray {self.name}: Tried to read from index {i} but "
+                             f"array size is: {len(rows)}")
+        value = rows[i]
+        if value is _CLEARED:
+            raise ValueError(f"TensorArray {self.name}: Could not read index {i} twice "
+                             f"because it was cleared after a previous read (perhaps try "
+                             f"setting clear_after_read = false?).")
+        if value is not None:
+            if self.clear:
+                rows[i] = _CLEARED
+            return value
+        shape = self.element_shape
+        if shape is None:
+            raise ValueError(f"TensorArray {self.name}: Could not read from TensorArray index "
+                             f"{i} because it has not yet been written to; write it first (or "
+                             f"give the TensorArray a full element_shape to read zeros).")
+        return np.zeros(shape, self.dtype)
 
 
-def _written_rows(flow):
-    """The written-rows mask of an array these kernels made, else None."""
-    entry = _OWNED.get(id(flow))
-    return entry[1] if entry is not None and entry[0]() is flow else None
-
-
-def _fit(flow, element_shape, need, dynamic):
-    """``(array, written)`` to write rows of ``element_shape`` into, up to row ``need - 1``:
-    ``flow`` itself when these kernels made it and it fits, else a new array holding its
-    rows. ``written`` is the mask of rows written so far, None when ``flow`` came from
-    elsewhere (then the new array is a value of its own, never written in place later)."""
-    size = flow.shape[0]
-    if need > size:
-        if not dynamic:
-            raise ValueError(f"Tried to write to index {need - 1} but array is not resizeable "
-                             f"and size is: {size}; create the TensorArray with "
-                             f"dynamic_size=True or a larger size.")
-        size = need
-    same_rows = flow.shape[1:] == element_shape
-    written = _written_rows(flow)
-    if same_rows and size == flow.shape[0] and written is not None:
-        return flow, written
-    out = np.zeros((size, *element_shape), flow.dtype)
-    if same_rows:
-        out[:flow.shape[0]] = flow
-    if written is None:
-        return out, None
-    mask = np.zeros(size, bool)
-    if same_rows:
-        mask[:flow.shape[0]] = written
-    return _own(out, mask), mask
-
-
-def _check_unwritten(written, rows):
-    twice = np.flatnonzero(written[rows])
-    if twice.size:
-        i = int(np.reshape(rows, -1)[twice[0]])
-        raise ValueError(f"Could not write to TensorArray index {i} because it has already "
-                         f"been written to; a TensorArray index is written once (use a new "
-                         f"TensorArray, or tf.Variable for a buffer that changes).")
+def _shape_attr(shape):
+    if shape is None or shape.ndims is None or not shape.is_fully_defined():
+        return None
+    return tuple(shape.as_list())
 
 
 def _create(inputs, attrs):
-    shape = attrs.get("element_shape")
-    dims = () if shape is None or shape.ndims is None or not shape.is_fully_defined() else \
-        tuple(shape.as_list())
-    size = int(inputs[0])
-    return _own(np.zeros((size, *dims), np_dtype(attrs["dtype"])), np.zeros(size, bool))
+    array = _Array(int(inputs[0]), np_dtype(attrs["dtype"]),
+                   _shape_attr(attrs.get("element_shape")),
+                   bool(attrs.get("identical_element_shapes")), bool(attrs.get("dynamic_size")),
+                   attrs.get("clear_after_read", True),
+                   attrs.get("tensor_array_name") or "")
+    return array, _FLOW
+
+
+def _grad(inputs, attrs):
+    """``TensorArrayGradV3``: the gradient array of ``handle`` for ``source``."""
+    forward = inputs[0]
+    source = attrs.get("source", "")
+    g = forward.grads.get(source)
+    if g is None:
+        shape = forward.element_shape or next(
+            (r.shape for r in forward.rows if r is not None), None)
+        g = _Array(len(forward.rows), forward.dtype, shape, True, False, forward.clear,
+                   f"{forward.name}@{source}", aggregate=True)
+        forward.grads[source] = g
+    return g, _FLOW
 
 
 def _write(inputs, attrs):
-    flow, i, value = inputs
-    i = int(i)
-    out, written = _fit(flow, value.shape, i + 1, attrs.get("dynamic_size", False))
-    if written is not None:
-        _check_unwritten(written, i)
-        written[i] = True
-    out[i] = value
-    return out
-
-
-def _write_grad(inputs, outputs, grads, attrs):
-    flow, i, value = inputs
-    g = grads[0]
-    dvalue = g[int(i)].copy()
-    if flow.shape[1:] != value.shape:
-        return [np.zeros_like(flow), None, dvalue]
-    if _written_rows(flow) is not None:  # written in place: TF's gradient, the flow's passes
-        return [g[:flow.shape[0]], None, dvalue]
-    dflow = g[:flow.shape[0]].copy()
-    if int(i) < flow.shape[0]:
-        dflow[int(i)] = 0
-    return [dflow, None, dvalue]
-
-
-def _index(i, size, verb):
-    i = int(i)
-    if not 0 <= i < size:
-        raise ValueError(f"Tried to {verb} index {i} but array size is: {size}")
-    return i
+    array, i, value, _ = inputs
+    array.write(int(i), np.asarray(value, array.dtype))
+    return _FLOW
 
 
 def _read(inputs, attrs):
-    flow, i = inputs
-    return flow[_index(i, flow.shape[0], "read from")]
-
-
-def _read_grad(inputs, outputs, grads, attrs):
-    flow, i = inputs
-    dflow = np.zeros_like(flow)
-    dflow[int(i)] = grads[0]
-    return [dflow, None]
+    return inputs[0].read(int(inputs[1]))
 
 
 def _gather(inputs, attrs):
-    flow, indices = inputs
-    for i in np.reshape(indices, -1):
-        _index(i, flow.shape[0], "read from")
-    return flow[indices.astype(np.intp)]
-
-
-def _gather_grad(inputs, outputs, grads, attrs):
-    flow, indices = inputs
-    g, n = grads[0], flow.shape[0]
-    rows = np.reshape(indices, -1).astype(np.intp)
-    if rows.size == n and g.shape == flow.shape and (rows == np.arange(n)).all():
-        return [g, None]  # stack(): the gradient is the upstream gradient itself
-    dflow = np.zeros_like(flow)
-    if np.unique(rows).size == rows.size:
-        dflow[indices.astype(np.intp)] = g
-    else:
-        np.add.at(dflow, indices.astype(np.intp), g)
-    return [dflow, None]
+    array, indices = inputs[0], inputs[1]
+    flat = np.reshape(indices, -1)
+    if not flat.size:
+        shape = array.element_shape or _shape_attr(attrs.get("element_shape"))
+        return np.zeros((*np.shape(indices), *(shape or ())), array.dtype)
+    out = np.stack([array.read(int(i)) for i in flat])
+    return out.reshape(*np.shape(indices), *out.shape[1:])
 
 
 def _scatter(inputs, attrs):
-    flow, indices, value = inputs
-    indices = indices.astype(np.intp)
-    need = int(indices.max()) + 1 if indices.size else 0
-    out, written = _fit(flow, value.shape[1:], need, attrs.get("dynamic_size", False))
-    if written is not None:
-        _check_unwritten(written, indices)
-        values, counts = np.unique(indices, return_counts=True)
-        if values.size != indices.size:
-            raise ValueError(f"Could not write to TensorArray index {values[counts > 1][0]} "
-                             f"because it has already been written to: the scatter's indices "
-                             f"repeat it.")
-        written[indices] = True
-    out[indices] = value
-    return out
+    array, indices, value, _ = inputs
+    flat = np.reshape(indices, -1)
+    value = np.asarray(value, array.dtype)
+    if len(flat) != len(value):
+        raise ValueError(f"TensorArray {array.name}: the scatter's {len(flat)} indices do not "
+                         f"match its value's {len(value)} rows.")
+    for i, row in zip(flat, value, strict=True):
+        array.write(int(i), row)
+    return _FLOW
 
 
-def _scatter_grad(inputs, outputs, grads, attrs):
-    flow, indices, value = inputs
-    g = grads[0]
-    indices = indices.astype(np.intp)
-    dvalue = g[indices]
-    if flow.shape[1:] != value.shape[1:]:
-        return [np.zeros_like(flow), None, dvalue]
-    if _written_rows(flow) is not None:  # written in place: TF's gradient, the flow's passes
-        return [g[:flow.shape[0]], None, dvalue]
-    dflow = g[:flow.shape[0]].copy()
-    dflow[indices[indices < flow.shape[0]]] = 0
-    return [dflow, None, dvalue]
+def _size(inputs, attrs):
+    return np.int32(len(inputs[0].rows))
 
 
-def _created(shapes, attrs):
-    size, shape = const_input(attrs, 0), attrs.get("element_shape")
-    if shape is None or shape.ndims is None or not shape.is_fully_defined():
-        return [None]  # the first write fixes the element shape
-    return [(None if size is None else int(size), *shape.as_list())]
+def _flow_out(shapes, attrs):
+    return [()]
 
 
-def _written(element_rank):
-    """Shape rule of Write (element_rank 0) and Scatter (1): rows grow only when dynamic."""
-
-    def rule(shapes, attrs):
-        flow, index, value = shapes
-        if value is None:
-            return [None]
-        element = value[element_rank:]
-        rows = None if flow is None else flow[0]
-        known = const_input(attrs, 1)
-        if known is not None and rows is not None and attrs.get("dynamic_size", False):
-            rows = max(rows, int(np.max(known, initial=-1)) + 1)
-        elif attrs.get("dynamic_size", False):
-            rows = None
-        return [(rows, *element)]
-
-    return rule
-
-
-def _element(shapes, attrs):
-    flow = shapes[0]
-    return [None if flow is None else flow[1:]]
+def _element_out(shapes, attrs):
+    shape = attrs.get("element_shape")
+    return [None if shape is None or shape.ndims is None else tuple(shape.as_list())]
 
 
 def _gathered(shapes, attrs):
-    flow, indices = shapes
-    if flow is None or indices is None:
+    shape, indices = attrs.get("element_shape"), shapes[1]
+    if shape is None or shape.ndims is None or indices is None:
         return [None]
-    return [(*indices, *flow[1:])]
+    return [(*indices, *shape.as_list())]
 
 
-register(OpDef("TensorArrayV3", _create, None, _created, dtype=lambda d, a: [np_dtype(
-    a["dtype"])], attrs=("dtype", "element_shape", "dynamic_size", "clear_after_read",
-                         "tensor_array_name"), const_inputs=(0,)))
-register(OpDef("TensorArrayWriteV3", _write, _write_grad, _written(0),
-               dtype=lambda d, a: [d[0]], const_inputs=(1,)))
-register(OpDef("TensorArrayReadV3", _read, _read_grad, _element, attrs=("dtype",)))
-register(OpDef("TensorArrayGatherV3", _gather, _gather_grad, _gathered,
-               attrs=("dtype", "element_shape")))
-register(OpDef("TensorArrayScatterV3", _scatter, _scatter_grad, _written(1),
-               dtype=lambda d, a: [d[0]], const_inputs=(1,)))
-register(OpDef("TensorArraySizeV3", lambda i, a: np.int32(i[0].shape[0]), None,
-               lambda s, a: [()], dtype=lambda d, a: [np.dtype(np.int32)], attrs=()))
+
+
+def _handle_and_flow(shapes, attrs):
+    return [(2,), ()]
+
+
+def _handle_and_flow_dtypes(dtypes_, attrs):
+    return [resource, np.dtype(np.float32)]
+
+
+register(OpDef("TensorArrayV3", _create, None, _handle_and_flow, num_outputs=2,
+               dtype=_handle_and_flow_dtypes,
+               attrs=("dtype", "element_shape", "dynamic_size", "clear_after_read",
+                      "identical_element_shapes", "tensor_array_name")))
+register(OpDef("TensorArrayGradV3", _grad, None, _handle_and_flow, num_outputs=2,
+               dtype=_handle_and_flow_dtypes,
+               attrs=("source",)))
+register(OpDef("TensorArrayWriteV3", _write, None, _flow_out,
+               dtype=lambda d, a: [np.dtype(np.float32)]))
+register(OpDef("TensorArrayReadV3", _read, None, _element_out,
+               dtype=lambda d, a: [np_dtype(a["dtype"])], attrs=("dtype",)))
+register(OpDef("TensorArrayGatherV3", _gather, None, _gathered,
+               dtype=lambda d, a: [np_dtype(a["dtype"])], attrs=("dtype", "element_shape")))
+register(OpDef("TensorArrayScatterV3", _scatter, None, _flow_out,
+               dtype=lambda d, a: [np.dtype(np.float32)]))
+register(OpDef("TensorArraySizeV3", _size, None, lambda s, a: [()],
+               dtype=lambda d, a: [np.dtype(np.int32)], attrs=()))

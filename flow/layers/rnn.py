@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flow.core import dtypes, structure
 from flow.framework.build import convert_to_tensor
+from flow.framework.graph import get_default_graph
 from flow.ops import array_ops, control_flow_ops, math_ops
 from flow.ops.scope import variable_scope
 from flow.ops.tensor_array_ops import TensorArray
@@ -19,6 +20,14 @@ from flow.ops.tensor_array_ops import TensorArray
 def _batch_size(x):
     dim = x.shape.as_list()[0] if x.shape.ndims else None
     return dim if dim is not None else array_ops.shape(x)[0]
+
+
+def _output_shape(cell, batch):
+    """``[batch, cell.output_size]`` when the output size is a number, else unknown."""
+    size = getattr(cell, "output_size", None)
+    if isinstance(size, int):
+        return [batch, size]
+    return None
 
 
 def _initial_state(cell, initial_state, batch, dtype):
@@ -75,8 +84,11 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         if sequence_length is not None:
             sequence_length = array_ops.to_int32(sequence_length)
         step_shape = seq.shape.as_list()[1:]
-        input_ta = TensorArray(seq.dtype, size=steps, element_shape=step_shape).unstack(seq)
-        output_ta = TensorArray(seq.dtype, size=steps)
+        base = get_default_graph().get_name_scope() + "/dynamic_rnn/"  # TF's names and order
+        output_ta = TensorArray(seq.dtype, size=steps, element_shape=_output_shape(
+            cell, step_shape[0]), tensor_array_name=base + "output_0")
+        input_ta = TensorArray(seq.dtype, size=steps, element_shape=step_shape,
+                               tensor_array_name=base + "input_0").unstack(seq)
 
         def body(t, out_ta, state):
             x = input_ta.read(t)

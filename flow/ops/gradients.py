@@ -13,7 +13,9 @@ it. ``Slice`` gets TF's Python gradient (a ``Pad``: TF's C++ ``SliceGrad`` mis-p
 -1). The gradient of a ``Gather``/``GatherV2`` (axis 0) with respect to its params is an
 ``IndexedSlices`` of the rows gathered, as TF's ``_GatherV2Grad``: ``Identity`` passes it on
 (to the variable), several are concatenated, and an op that needs a dense gradient gets it
-made dense (``tf.convert_to_tensor``).
+made dense (``tf.convert_to_tensor``). ``ReverseV2`` and ``ReverseSequence`` get TF's Python gradient
+(the same reversal; TensorFlow cannot run a ``ReverseSequence`` ``SymbolicGradient``). The TensorArray ops get TF's Python gradients
+(``flow.ops.tensor_array_grad``): ops on gradient arrays, not ``SymbolicGradient`` nodes.
 An ``x`` not connected to any ``y`` gets ``None`` (TF 1.x, ``tf1-semantics.md`` §5.1).
 """
 
@@ -24,6 +26,7 @@ from flow.framework.graph import Tensor
 from flow.kernels.table import OPS, STATEFUL
 from flow.ops import array_ops, control_flow_ops, math_ops
 from flow.ops.indexed_slices import IndexedSlices
+from flow.ops.tensor_array_grad import GRADIENTS as TENSOR_ARRAY_GRADIENTS
 from flow.ops.while_grad import while_grad
 
 _NO_GRADIENT = {"StopGradient", "PreventGradient"}
@@ -117,6 +120,21 @@ def _slice_grad(op, grad):
     return array_ops.pad(grad, array_ops.concat([before, after], 1))
 
 
+def _reverse_grad(op, grad):
+    """TF's Python ``_ReverseV2Grad``: the same reversal of the gradient."""
+    return array_ops.reverse(grad, op.inputs[1])
+
+
+def _reverse_sequence_grad(op, grad):
+    """TF's Python ``_ReverseSequenceGrad``: the same reversal of the gradient (TF's
+    ``SymbolicGradient`` has none: "No gradient defined for op: ReverseSequence")."""
+    return array_ops.reverse_sequence(grad, op.inputs[1], seq_axis=op.attrs["seq_dim"],
+                                      batch_axis=op.attrs["batch_dim"])
+
+
+_REVERSE = {"ReverseV2": _reverse_grad, "ReverseSequence": _reverse_sequence_grad}
+
+
 def _gather_grad(op, grad):
     """TF's ``_GatherV2Grad`` for axis 0: the rows ``indices`` of ``params``' gradient."""
     params, indices = op.inputs[0], op.inputs[1]
@@ -201,6 +219,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 if op.type == "Slice":
                     pending.setdefault(op.inputs[0], []).append(_slice_grad(op, summed[0]))
                     continue
+                if op.type in _REVERSE and targets == [0]:
+                    pending.setdefault(op.inputs[0], []).append(_REVERSE[op.type](op, summed[0]))
+                    continue
                 if op.type in ("Gather", "GatherV2") and targets == [0]:
                     sliced = _gather_grad(op, summed[0])
                     if sliced is not None:
@@ -209,6 +230,11 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 if op.type in _CONTROL_FLOW:
                     for i, g in _CONTROL_FLOW[op.type](graph, op, summed):
                         pending.setdefault(op.inputs[i], []).append(g)
+                    continue
+                if op.type in TENSOR_ARRAY_GRADIENTS:
+                    for i, g in TENSOR_ARRAY_GRADIENTS[op.type](op, summed):
+                        if i in targets:
+                            pending.setdefault(op.inputs[i], []).append(g)
                     continue
                 if op.type in STATEFUL or op.type not in OPS or OPS[op.type].grad is None:
                     continue

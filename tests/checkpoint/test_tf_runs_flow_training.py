@@ -84,6 +84,39 @@ def test_the_lstm_loop_and_its_gradient_are_in_tensorflows_control_flow_form():
         assert by_name[n.input[0]].attr["frame_name"].s == b"gradients/rnn/while"
 
 
+def test_dynamic_rnns_tensor_arrays_are_in_tensorflows_form():
+    nodes = committed_meta("lstm_dynamic").graph_def.node
+    by_name = {n.name: n for n in nodes}
+
+    def source(name):  # the node an input names (output index dropped)
+        return by_name[name.split(":")[0].lstrip("^")]
+
+    arrays = [n for n in nodes if n.op == "TensorArrayV3"]
+    assert len(arrays) == 2  # the inputs, unstacked, and the outputs, stacked
+    assert all({"dtype", "element_shape", "dynamic_size", "clear_after_read",
+                "identical_element_shapes", "tensor_array_name"} <= set(n.attr) for n in arrays)
+    assert not [n for n in nodes if n.op == "SymbolicGradient"
+                and n.attr["f"].func.name.startswith("TensorArray")]
+    grads = [n for n in nodes if n.op == "TensorArrayGradV3"]
+    assert grads and all(n.attr["source"].s == b"gradients" for n in grads)
+    # (handle, ..., flow): the handle is a TensorArrayV3's (entered into a loop), the flow a
+    # float; the gradient arrays are read and written in the gradient loop
+    for n in nodes:
+        if n.op in ("TensorArrayWriteV3", "TensorArrayReadV3", "TensorArrayScatterV3",
+                    "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayGradV3"):
+            handle = source(n.input[0])
+            while handle.op == "Enter":
+                handle = source(handle.input[0])
+            assert handle.op in ("TensorArrayV3", "TensorArrayGradV3"), n.name
+    frames = {source(n.input[0]).attr["frame_name"].s for n in nodes
+              if n.op in ("TensorArrayReadV3", "TensorArrayWriteV3")
+              and source(n.input[0]).op == "Enter"}
+    assert frames == {b"rnn/while"}
+    in_grad_loop = [n for n in nodes if n.op == "TensorArrayReadV3"
+                    and source(n.input[0]).op == "TensorArrayGradV3"]
+    assert in_grad_loop and all(n.name.startswith("gradients/rnn/while/") for n in in_grad_loop)
+
+
 def test_the_nested_loops_gradients_are_nested_gradient_loops():
     nodes = committed_meta("nested").graph_def.node
     frames = {n.attr["frame_name"].s.decode() for n in nodes if n.op == "Enter"}

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "tf_train"
-KINDS = ("mlp", "cnn", "deconv", "lstm", "nce", "lstm_loop", "nested")
+KINDS = ("mlp", "cnn", "deconv", "lstm", "nce", "lstm_loop", "nested", "lstm_dynamic")
 STEPS = 3
 
 
@@ -35,7 +35,7 @@ def feed(kind: str) -> tuple[np.ndarray, np.ndarray]:
     if kind == "nce":  # word ids: 3 context words, the centre word to predict
         return rng.integers(0, 40, (16, 3)).astype(np.int32), rng.integers(0, 40, 16)
     shape = {"mlp": (16, 64), "cnn": (4, 28, 28, 1), "deconv": (4, 16), "lstm": (8, 6, 5),
-             "lstm_loop": (4, 8, 8), "nested": (4, 8, 8)}[kind]
+             "lstm_loop": (4, 8, 8), "nested": (4, 8, 8), "lstm_dynamic": (4, 8, 8)}[kind]
     return rng.random(shape, dtype=np.float32), rng.integers(0, 2 if kind == "deconv" else 10,
                                                             shape[0])
 
@@ -49,7 +49,9 @@ def build(tf, kind: str):
     (with accidental hits removed, a fixed noise sample) and a sampled softmax, trained with
     Momentum, whose updates of the embedding and output rows are sparse; or an LSTM
     (`lstm_loop`) or a loop-in-a-loop RNN (`nested`) written as tf.while_loop over image
-    rows, trained with plain SGD."""
+    rows, trained with plain SGD; or a BasicLSTMCell run by dynamic_rnn (`lstm_dynamic`: a
+    while loop over TensorArrays, gradient arrays in the gradient loop) over the same rows,
+    its last state and mean output classified, trained with plain SGD."""
     x_val, _ = feed(kind)
     x = tf.placeholder(tf.int32 if kind == "nce" else tf.float32, [None, *x_val.shape[1:]],
                        name="x")
@@ -67,6 +69,10 @@ def build(tf, kind: str):
         h = _lstm(tf, x)
     elif kind == "nested":
         h = _nested_rnn(tf, x)
+    elif kind == "lstm_dynamic":
+        cell = tf.nn.rnn_cell.BasicLSTMCell(16)
+        outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        h = state.h + tf.reduce_mean(outputs, axis=1)
     elif kind == "mlp":
         for i, n in enumerate([32, 32]):
             w = tf.get_variable(f"w{i}", [h.get_shape()[-1], n])
@@ -85,7 +91,8 @@ def build(tf, kind: str):
         labels=y, logits=tf.matmul(h, w) + b))
     step = tf.train.get_or_create_global_step()
     # the loops with plain SGD: the values it moves by are the gradients themselves
-    optimizer = tf.train.GradientDescentOptimizer(0.5) if kind in ("lstm_loop", "nested") else \
+    optimizer = tf.train.GradientDescentOptimizer(0.5) if kind in (
+        "lstm_loop", "nested", "lstm_dynamic") else \
         tf.train.AdamOptimizer(0.01)
     train = optimizer.minimize(loss, global_step=step, name="train")
     tf.add_to_collection("train_op", train)

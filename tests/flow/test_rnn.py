@@ -217,3 +217,20 @@ def test_bidirectional_rnns_read_each_sequence_both_ways():
                                rtol=1e-12)
     np.testing.assert_allclose(got_stbw, got_sbw, rtol=1e-12)
     assert not got_gx[1, 2:].any()  # steps past a sequence's end get no gradient
+    # the reversals' gradients are reversals (TF's Python form), not SymbolicGradient nodes
+    # TensorFlow cannot run; checked against finite differences
+    ops = tf.get_default_graph().get_operations()
+    assert not [op for op in ops if op.type == "SymbolicGradient"
+                and op.attrs["fwd_type"] in ("ReverseSequence", "ReverseV2")]
+    assert [op for op in ops if op.type == "ReverseSequence" and "gradients" in op.name]
+    loss = tf.reduce_sum(bw * bw)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for v in tf.global_variables():
+            sess.run(v.assign(w[v.op.name]))
+        for i in [(0, 3, 1), (2, 0, 0), (1, 1, 1)]:
+            up, down = (feed[x].copy() for _ in range(2))
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            numeric = (sess.run(loss, {**feed, x: up}) - sess.run(loss, {**feed, x: down})) / 2e-6
+            np.testing.assert_allclose(got_gx[i], numeric, rtol=1e-5, atol=1e-8)

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_graph")]
 
 
 def test_write_read_stack_and_size():
-    ta = tf.TensorArray(tf.float32, size=3)
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=False)  # read more than once
     ta = ta.write(0, [1.0, 2.0]).write(2, [5.0, 6.0]).write(1, tf.constant([3.0, 4.0]))
     assert ta.element_shape.as_list() == [2]
     stacked = ta.stack()
@@ -99,19 +99,47 @@ def test_an_index_is_written_once_as_in_tensorflow():
         np.testing.assert_array_equal(sess.run(ta.stack()), [[0.0], [1.0], [0.0]])
 
 
-def test_gradients_of_stack_gather_with_repeats_and_a_fed_flow():
+def test_a_read_clears_its_row_unless_clear_after_read_is_false():
+    ta = tf.TensorArray(tf.float32, size=2).unstack([[1.0], [2.0]])
+    kept = tf.TensorArray(tf.float32, size=2, clear_after_read=False).unstack([[1.0], [2.0]])
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="Could not read index 0 twice"):
+            sess.run([ta.read(0), ta.stack()])
+        np.testing.assert_array_equal(sess.run(ta.read(1)), [2.0])  # a new array each run
+        np.testing.assert_array_equal(sess.run([kept.read(1), kept.stack()])[1], [[1], [2]])
+
+
+def test_gradients_of_stack_gather_with_repeats_through_gradient_arrays():
     x = tf.placeholder(tf.float64, [3, 2], name="x")
-    ta = tf.TensorArray(tf.float64, size=3).unstack(x)
+    ta = tf.TensorArray(tf.float64, size=3, clear_after_read=False).unstack(x)
     loss = tf.reduce_sum(ta.stack() * [[1.0], [2.0], [3.0]]) + tf.reduce_sum(
         ta.gather([2, 2, 0]) * 10.0)
     (gx,) = tf.gradients(loss, [x])
-    fed = tf.TensorArray(tf.float64, size=4, element_shape=[2]).write(3, [5.0, 6.0])
     value = np.arange(6.0).reshape(3, 2)
-    with tf.Session() as sess:
+    with tf.Session() as sess:  # the gradient array adds up the scatters to one index
         np.testing.assert_array_equal(sess.run(gx, {x: value}), [[11, 11], [2, 2], [23, 23]])
-        # a flow fed from outside is a value: a write returns a new array, the fed one is
-        # left as it was
-        given = np.ones((4, 2))
-        got = sess.run(fed.stack(), {fed.flow.op.inputs[0]: given})
-        np.testing.assert_array_equal(got, [[1, 1], [1, 1], [1, 1], [5, 6]])
-        np.testing.assert_array_equal(given, np.ones((4, 2)))
+    # TensorFlow's form: a resource handle and a float flow; gradients are TensorArray ops
+    # on one gradient array per tf.gradients call (TensorArrayGradV3, source "gradients")
+    assert ta.handle.dtype.name == "resource" and ta.flow.dtype == tf.float32
+    ops = tf.get_default_graph().get_operations()
+    assert not [op for op in ops if op.type == "SymbolicGradient" and
+                op.attrs["fwd_type"].startswith("TensorArray")]
+    grads = [op for op in ops if op.type == "TensorArrayGradV3"]
+    assert grads and {op.attrs["source"] for op in grads} == {"gradients"}
+    assert {op.inputs[0] for op in grads} == {ta.handle}
+    write = [op for op in ops if op.type == "TensorArrayScatterV3"][0]
+    assert [t.dtype.name for t in write.inputs] == ["resource", "int32", "float64", "float32"]
+
+
+def test_each_gradients_call_has_its_own_gradient_array():
+    x = tf.placeholder(tf.float64, [3, 2], name="x")
+    stacked = tf.TensorArray(tf.float64, size=3).unstack(x).stack()
+    (g2,) = tf.gradients(tf.reduce_sum(stacked * 2.0), [x])
+    (g3,) = tf.gradients(tf.reduce_sum(stacked * 3.0), [x])
+    sources = {op.attrs["source"] for op in tf.get_default_graph().get_operations()
+               if op.type == "TensorArrayGradV3"}
+    assert sources == {"gradients", "gradients_1"}
+    with tf.Session() as sess:  # run together, neither adds into the other's array
+        got2, got3 = sess.run([g2, g3], {x: np.ones((3, 2))})
+    np.testing.assert_array_equal(got2, np.full((3, 2), 2.0))
+    np.testing.assert_array_equal(got3, np.full((3, 2), 3.0))

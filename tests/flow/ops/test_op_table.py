@@ -15,7 +15,6 @@ import opcheck
 import pytest
 from opcheck import naive_conv2d, naive_conv2d_filter_grad, naive_conv2d_transpose, naive_pool
 
-from flow.core.tensor_shape import TensorShape
 from flow.kernels.table import OPS
 
 pytestmark = pytest.mark.unit
@@ -283,18 +282,6 @@ CASES: dict[str, list[Case]] = {
         Case([rnd(4, 3), i32([1, 4, 3])],
              lambda x, n: np.stack([x[:, 0], x[::-1, 1], np.concatenate([x[2::-1, 2], x[3:, 2]])],
                                    axis=1), {"seq_dim": 0, "batch_dim": 1}, wrt=(0,))],
-    "TensorArrayV3": [Case([i32(3)], lambda n: np.zeros((3, 2)),
-                           {"dtype": np.float64, "element_shape": TensorShape([2])})],
-    "TensorArrayWriteV3": [
-        Case([rnd(3, 2), i32(1), rnd(2)], lambda f, i, v: np.vstack([f[0], v, f[2]]), wrt=(0, 2)),
-        Case([rnd(1, 2), i32(2), rnd(2)], lambda f, i, v: np.vstack([f[0], 0 * v, v]),
-             {"dynamic_size": True}, wrt=(0, 2))],
-    "TensorArrayReadV3": [Case([rnd(3, 2), i32(2)], lambda f, i: f[2], wrt=(0,))],
-    "TensorArrayGatherV3": [Case([rnd(3, 2), i32([2, 0, 2])], lambda f, i: f[[2, 0, 2]],
-                                 wrt=(0,))],
-    "TensorArrayScatterV3": [Case([rnd(3, 2), i32([2, 0]), rnd(2, 2)],
-                                  lambda f, i, v: np.vstack([v[1], f[1], v[0]]), wrt=(0, 2))],
-    "TensorArraySizeV3": [Case([rnd(4, 2)], lambda f: i32(4))],
     "StopGradient": [Case([rnd(*B)], lambda x: x)],
     "Shape": [Case([rnd(*B)], lambda x: i32([2, 3, 4])),
               Case([rnd(*B)], lambda x: np.array([2, 3, 4], np.int64), {"out_type": np.int64})],
@@ -429,13 +416,18 @@ def _compatible(rule, actual):
 DEAD_VALUED = {"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"}
 # a gradient loop's stacks (values are Python lists) and its trigger: test_while_loop.py
 LOOP_STACKS = {"StackV2", "StackPushV2", "StackPopV2", "ControlTrigger"}
+# TensorArray rows (values are the arrays behind resource handles; gradients are graph ops):
+# tests/flow/test_tensor_array.py
+TENSOR_ARRAYS = {"TensorArrayV3", "TensorArrayGradV3", "TensorArrayWriteV3",
+                 "TensorArrayReadV3", "TensorArrayGatherV3", "TensorArrayScatterV3",
+                 "TensorArraySizeV3"}
 
 
 # rows whose output length depends on the values: their shape rule can only be compatible
 DATA_DEPENDENT = {"Unique", "ComputeAccidentalHits"}
 
 
-@pytest.mark.parametrize("op_type", sorted(set(OPS) - DEAD_VALUED - LOOP_STACKS))
+@pytest.mark.parametrize("op_type", sorted(set(OPS) - DEAD_VALUED - LOOP_STACKS - TENSOR_ARRAYS))
 def test_row(op_type):
     opdef = OPS[op_type]
     if op_type not in CASES:
@@ -492,10 +484,9 @@ def test_rows_without_gradient_are_the_expected_ones():
     expected = {"Floor", "FloorDiv", "LogicalNot", "LogicalAnd", "LogicalOr", "Equal",
                 "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "Any", "All",
                 "ArgMax", "ArgMin", "OneHot", "ZerosLike", "OnesLike", "StopGradient", "Shape",
-                "Size", "Rank", "Range", "IsFinite", "InTopKV2", "TensorArrayV3",
-                "TensorArraySizeV3", "ShapeN", "FusedBatchNormGradV3", "MaxPoolGrad",
+                "Size", "Rank", "Range", "IsFinite", "InTopKV2", "ShapeN", "FusedBatchNormGradV3", "MaxPoolGrad",
                 "BiasAddGrad", "Unique", "SparseToDense", "ComputeAccidentalHits",
-                *DEAD_VALUED, *LOOP_STACKS}
+                *DEAD_VALUED, *LOOP_STACKS, *TENSOR_ARRAYS}
     assert no_grad == expected
 
 
