@@ -40,6 +40,7 @@ ROOT = HERE.parent
 VENV_BIN = Path(sys.executable).parent
 # This folder's board.py would shadow the board package: import from the repository root.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.append(str(HERE))  # last: benchmarks/board.py's own imports (load, tbx_logdir)
 
 from board.loader.discover import sources_for  # noqa: E402
 from board.loader.loader import Loader  # noqa: E402
