@@ -2,8 +2,10 @@
 
 A manual step, never part of `make test` (TensorFlow is not a numboard dependency). Two runs:
 
-    .venv/bin/python tests/data/make_tf_training.py          # flow: graph, checkpoint, feed
-    /tmp/tfvenv/bin/python tests/data/make_tf_training.py --tf   # TensorFlow: train, record
+    .venv/bin/python tests/data/make_tf_training.py            # flow: graph, checkpoint, feed
+    /work/tfenv/bin/python tests/data/make_tf_training.py --tf # TensorFlow: train, record
+
+(`/work/tfenv`: any interpreter with `pip install tensorflow-cpu`.)
 
 `--kinds lstm` (a comma-separated list) limits either run to those models, so adding a model
 leaves the committed files of the others as they are.
