@@ -22,7 +22,6 @@ import os
 import sys
 import threading
 import weakref
-from typing import NamedTuple
 
 import numpy as np
 
@@ -32,21 +31,16 @@ from writer.record import (
     MAX_RECORD_BYTES,
     Decoded,
     Frames,
-    Record,
     RecordError,
+    Window,
     frame,
     frame_length,
+    records_of,
 )
 from writer.storage import StorageError, is_url, local_path, redact_url
 
 _READ_CHUNK = 4 << 20
 _OBJECT_MAX_BYTES = 8 << 20  # buffered before an upload on object storage without flush()
-
-
-class Window(NamedTuple):
-    start: int  # file position of buf[0]
-    buf: np.ndarray  # uint8
-    frames: Frames
 
 
 class EventFileError(OSError):
@@ -77,14 +71,7 @@ class RecordTail:
         self._file = None
 
     def read(self) -> Decoded:
-        records: list[Record] = []
-        bad_crc = 0
-        for win in self.read_frames():
-            fr = win.frames
-            raw = win.buf.tobytes() if len(fr.starts) else b""
-            records.extend(Record(win.start + s - HEADER_SIZE, raw[s : s + n])
-                           for s, n in zip(fr.starts.tolist(), fr.lengths.tolist(), strict=True))
-            bad_crc += fr.bad_crc
+        records, bad_crc = records_of(self.read_frames())
         return Decoded(records, self.offset, bad_crc, self.error)
 
     def read_frames(self, window: int = _READ_CHUNK):

@@ -34,11 +34,12 @@ from writer.record import (
     MAX_RECORD_BYTES,
     Decoded,
     Frames,
-    Record,
     RecordError,
+    Window,
     decode_records,
     frame,
     frame_length,
+    records_of,
 )
 from writer.storage import ObjectInfo, Storage, StorageError, redact_url, storage_for
 
@@ -208,22 +209,14 @@ class ObjectTail:
 
     def read(self) -> Decoded:
         """The whole records after ``offset`` (see ``read_frames``), as ``Record`` objects."""
-        records: list[Record] = []
-        bad_crc = 0
-        for win in self.read_frames():
-            fr = win.frames
-            raw = win.buf.tobytes() if len(fr.starts) else b""
-            records.extend(Record(win.start + s - HEADER_SIZE, raw[s : s + n])
-                           for s, n in zip(fr.starts.tolist(), fr.lengths.tolist(), strict=True))
-            bad_crc += fr.bad_crc
+        records, bad_crc = records_of(self.read_frames())
         return Decoded(records, self.offset, bad_crc, self.error)
 
     def read_frames(self):
-        """Yield a ``writer.event_file.Window`` (numpy buffer and its frames, no Python object
+        """Yield a ``writer.record.Window`` (numpy buffer and its frames, no Python object
         per record) for each ranged GET of whole records after ``offset``, which advances as
         windows are yielded. A failure before the first window raises ``StorageError``; after
         it, the read just ends there (the next one retries)."""
-        from writer.event_file import Window  # event_file imports this module
 
         yielded = False
         while self.error is None:

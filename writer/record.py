@@ -72,6 +72,27 @@ class Frames(NamedTuple):
     error: RecordError | None  # a corrupt or oversized header at ``offset``: stop there
 
 
+class Window(NamedTuple):
+    """A stretch of a file read in one go: its bytes and the frames found in them."""
+
+    start: int  # file position of buf[0]
+    buf: np.ndarray  # uint8
+    frames: Frames
+
+
+def records_of(windows) -> tuple[list[Record], int]:
+    """The ``Record`` objects of successive windows, and the CRC failures they counted."""
+    records: list[Record] = []
+    bad_crc = 0
+    for win in windows:
+        fr = win.frames
+        raw = win.buf.tobytes() if len(fr.starts) else b""
+        records.extend(Record(win.start + s - HEADER_SIZE, raw[s : s + n])
+                       for s, n in zip(fr.starts.tolist(), fr.lengths.tolist(), strict=True))
+        bad_crc += fr.bad_crc
+    return records, bad_crc
+
+
 # Length headers repeat (every scalar event of a run has nearly the same size), so their
 # masked CRCs are memoised. Bounded: only small lengths are cached.
 _LEN_CRC_CACHE: dict[int, int] = {}
