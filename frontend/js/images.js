@@ -71,25 +71,8 @@ class ImageCard extends LiveCard {
     );
   }
 
-  async fetchAndRender() {
-    const gen = ++this.gen;
-    this.element.dataset.state = "loading";
-    try {
-      const data = await fetchImages(this.run, this.tag);
-      if (gen !== this.gen) return;
-      this.steps = data.steps ?? [];
-    } catch (err) {
-      if (gen !== this.gen) return;
-      this.meta.textContent = `Could not load images: ${err.message}`;
-      this.element.dataset.state = "error";
-      return;
-    }
-    const last = this.steps.length - 1;
-    if (this.follow || this.stepIndex > last) this.stepIndex = last;
-    this.stepSlider.max = String(Math.max(0, last));
-    this.stepSlider.value = String(Math.max(0, this.stepIndex));
-    this.stepSlider.disabled = this.steps.length < 2;
-    this.render();
+  fetchAndRender() {
+    return this.loadSteps(() => fetchImages(this.run, this.tag), "images", this.stepSlider);
   }
 
   render() {

@@ -1,4 +1,4 @@
-// What the per-(run, tag) cards of the Images and Histograms tabs share: a card loads when it
+// What the per-(run, tag) cards of the Images, Histograms and Text tabs share: a card loads when it
 // is first on screen, and a burst of new steps while a load is running costs one more load,
 // not many. A LiveCard subclass sets `element` and implements fetchAndRender(); a CardSet
 // keeps one tab's cards in step with the runs and the tag filter.
@@ -34,6 +34,31 @@ export class LiveCard {
     if (!this.shown) return;
     if (this.loading) this.again = true; // coalesce bursts of new steps
     else this.load();
+  }
+
+  /**
+   * For cards with a step slider (images, text): fetch the steps (`fetchSteps()` answers
+   * {steps}), keep the slider on the newest step unless it was moved back, then render().
+   */
+  async loadSteps(fetchSteps, what, slider) {
+    const gen = ++this.gen;
+    this.element.dataset.state = "loading";
+    try {
+      const data = await fetchSteps();
+      if (gen !== this.gen) return;
+      this.steps = data.steps ?? [];
+    } catch (err) {
+      if (gen !== this.gen) return;
+      this.meta.textContent = `Could not load ${what}: ${err.message}`;
+      this.element.dataset.state = "error";
+      return;
+    }
+    const last = this.steps.length - 1;
+    if (this.follow || this.stepIndex > last) this.stepIndex = last;
+    slider.max = String(Math.max(0, last));
+    slider.value = String(Math.max(0, this.stepIndex));
+    slider.disabled = this.steps.length < 2;
+    this.render();
   }
 
   async load() {

@@ -53,25 +53,8 @@ class RunText extends LiveCard {
     this.element.style.borderLeftColor = runColor(run);
   }
 
-  async fetchAndRender() {
-    const gen = ++this.gen;
-    this.element.dataset.state = "loading";
-    try {
-      const data = await fetchText(this.run, this.tag);
-      if (gen !== this.gen) return;
-      this.steps = data.steps ?? [];
-    } catch (err) {
-      if (gen !== this.gen) return;
-      this.meta.textContent = `Could not load text: ${err.message}`;
-      this.element.dataset.state = "error";
-      return;
-    }
-    const last = this.steps.length - 1;
-    if (this.follow || this.stepIndex > last) this.stepIndex = last;
-    this.slider.max = String(Math.max(0, last));
-    this.slider.value = String(Math.max(0, this.stepIndex));
-    this.slider.disabled = this.steps.length < 2;
-    this.render();
+  fetchAndRender() {
+    return this.loadSteps(() => fetchText(this.run, this.tag), "text", this.slider);
   }
 
   render() {
